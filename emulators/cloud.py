@@ -1,0 +1,186 @@
+"""The whole local cloud, built from shared/topology: emulators, functions, delivery, scheduler."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emulators.dispatcher import SubscriptionPump
+from emulators.functions import RunningFunction, function_process, start_function, wait_ready
+from emulators.gcloud import RunningEmulator, reset_firestore, start_firestore, start_pubsub
+from emulators.processes import free_port
+from emulators.provision import clear_pubsub, provision_pubsub
+from shared.topology import TOPOLOGY, Topology, Trigger
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PROJECT = "controlroom-local"
+DEFAULT_TOKEN = "local-dev-token"
+
+
+@dataclass
+class LocalCloudConfig:
+    """How to bring the local cloud up."""
+
+    project: str = DEFAULT_PROJECT
+    api_token: str = DEFAULT_TOKEN
+    workdir: Path = Path(".local-cloud")
+    topology: Topology = TOPOLOGY
+    # Extra environment per function name, e.g. fault injection for one agent.
+    function_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    scheduler: bool = True
+
+
+def emulator_environment(firestore_host: str, pubsub_host: str, project: str) -> dict[str, str]:
+    """The variables that point the official clients at the emulators."""
+    return {
+        "FIRESTORE_EMULATOR_HOST": firestore_host,
+        "PUBSUB_EMULATOR_HOST": pubsub_host,
+        "GOOGLE_CLOUD_PROJECT": project,
+    }
+
+
+class LocalCloud:
+    """Starts and stops every part of the local cloud, and restarts single functions."""
+
+    def __init__(self, config: LocalCloudConfig | None = None) -> None:
+        self.config = config or LocalCloudConfig()
+        self.firestore: RunningEmulator | None = None
+        self.pubsub: RunningEmulator | None = None
+        self.functions: dict[str, RunningFunction] = {}
+        self.pumps: dict[str, SubscriptionPump] = {}
+        self.scheduler: object | None = None
+        self.scheduler_address: str | None = None
+
+    @property
+    def log_dir(self) -> Path:
+        """Where every process writes its log."""
+        return self.config.workdir / "logs"
+
+    def start(self) -> LocalCloud:
+        """Emulators, topics and subscriptions, functions, push delivery, then the scheduler."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(2) as pool:
+            firestore = pool.submit(start_firestore, self.config.project, self.log_dir)
+            pubsub = pool.submit(start_pubsub, self.config.project, self.log_dir)
+            self.firestore, self.pubsub = firestore.result(), pubsub.result()
+        # The official clients in this process (provisioning, delivery, scheduler) read these.
+        os.environ.update(self.emulator_env)
+        provision_pubsub(self.config.project, self.config.topology)
+        self._start_functions()
+        for sub in self.config.topology.subscriptions:
+            if sub.push_function:
+                self._start_pump(sub.name, sub.push_function)
+        if self.config.scheduler:
+            from emulators.scheduler import SchedulerEmulator
+
+            scheduler = SchedulerEmulator()
+            self.scheduler_address = scheduler.start()
+            self.scheduler = scheduler
+
+    @property
+    def emulator_env(self) -> dict[str, str]:
+        """Environment pointing clients at this cloud's emulators."""
+        assert self.firestore and self.pubsub, "the local cloud is not started"
+        return emulator_environment(self.firestore.host, self.pubsub.host, self.config.project)
+
+    @property
+    def status_url(self) -> str:
+        """Base URL of the status page."""
+        return self.functions["status"].url
+
+    @property
+    def webhooks_url(self) -> str:
+        """Base URL of the webhooks function."""
+        return self.functions["webhooks"].url
+
+    def _function_env(self, name: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            **self.emulator_env,
+            "CONTROLROOM_API_TOKEN": self.config.api_token,
+            "CONTROLROOM_STATUS_URL": self._status_url_for_env,
+            **self.config.function_env.get(name, {}),
+        }
+
+    def _start_functions(self) -> None:
+        status_port = free_port()
+        self._status_url_for_env = f"http://127.0.0.1:{status_port}"
+        for function in self.config.topology.functions:
+            port = status_port if function.name == "status" else None
+            running = function_process(function, self._function_env(function.name), self.log_dir, port)
+            self.functions[function.name] = start_function(running)
+        with ThreadPoolExecutor(len(self.functions)) as pool:
+            list(pool.map(wait_ready, self.functions.values()))
+
+    def _start_pump(self, subscription: str, function: str) -> None:
+        sub = self.config.topology.subscription(subscription)
+        fn = self.config.topology.function(function)
+        assert fn.trigger is Trigger.PUBSUB
+        pump = SubscriptionPump(
+            self.config.project,
+            sub,
+            target_url=lambda: self.functions[function].url + "/",
+            parallelism=max(1, min(fn.max_instances * fn.concurrency, 8)),
+        )
+        pump.start()
+        self.pumps[subscription] = pump
+
+    def kill_function(self, name: str) -> None:
+        """SIGKILL one function's process, as a crashed instance."""
+        self.functions[name].process.kill()
+
+    def restart_function(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """Stop (if running) and start one function again on the same port."""
+        old = self.functions[name]
+        old.process.stop()
+        env = {**self._function_env(name), **(extra_env or {})}
+        running = function_process(old.function, env, self.log_dir, old.port)
+        self.functions[name] = start_function(running)
+        wait_ready(self.functions[name])
+
+    def reset(self) -> None:
+        """Empty Firestore and re-create the Pub/Sub topology (between tests)."""
+        assert self.firestore is not None
+        reset_firestore(self.firestore.host, self.config.project)
+
+    def urls(self) -> dict[str, str]:
+        """Every address a person or a client may want."""
+        urls = {name: fn.url for name, fn in sorted(self.functions.items())}
+        if self.firestore and self.pubsub:
+            urls["firestore-emulator"] = self.firestore.host
+            urls["pubsub-emulator"] = self.pubsub.host
+        if self.scheduler_address:
+            urls["scheduler-emulator (gRPC)"] = self.scheduler_address
+        return urls
+
+    def stop(self) -> None:
+        """Stop everything this cloud started, newest first."""
+        if self.scheduler is not None:
+            self.scheduler.stop()  # type: ignore[attr-defined]
+        for pump in self.pumps.values():
+            pump.stop()
+        for running in self.functions.values():
+            running.process.stop()
+        for emulator in (self.pubsub, self.firestore):
+            if emulator is not None:
+                emulator.stop()
+
+    def describe(self) -> str:
+        """The URLs as JSON, for printing."""
+        return json.dumps(self.urls(), indent=2)
+
+
+__all__ = ["LocalCloud", "LocalCloudConfig", "clear_pubsub"]

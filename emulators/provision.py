@@ -1,0 +1,63 @@
+"""Create the topology's topics and subscriptions in the Pub/Sub emulator."""
+
+from __future__ import annotations
+
+from google.api_core import exceptions as gexc
+from google.cloud import pubsub_v1
+from google.protobuf import duration_pb2
+
+from shared.topology import Subscription, Topology
+
+
+def subscription_request(project: str, sub: Subscription) -> dict[str, object]:
+    """The CreateSubscription request for one declared subscription (pull, as the dispatcher reads)."""
+    request: dict[str, object] = {
+        "name": f"projects/{project}/subscriptions/{sub.name}",
+        "topic": f"projects/{project}/topics/{sub.topic}",
+        "ack_deadline_seconds": sub.ack_deadline_s,
+        "retry_policy": {
+            "minimum_backoff": duration_pb2.Duration(seconds=sub.retry.minimum_backoff_s),
+            "maximum_backoff": duration_pb2.Duration(seconds=sub.retry.maximum_backoff_s),
+        },
+        "message_retention_duration": duration_pb2.Duration(seconds=sub.retain_days * 86400),
+    }
+    if sub.filter:
+        request["filter"] = sub.filter
+    if sub.dead_letter_topic:
+        request["dead_letter_policy"] = {
+            "dead_letter_topic": f"projects/{project}/topics/{sub.dead_letter_topic}",
+            "max_delivery_attempts": sub.max_delivery_attempts,
+        }
+    return request
+
+
+def provision_pubsub(project: str, topology: Topology) -> None:
+    """Create every topic and subscription; existing ones are left as they are."""
+    publisher = pubsub_v1.PublisherClient()
+    subscriber = pubsub_v1.SubscriberClient()
+    try:
+        for topic in topology.topics:
+            try:
+                publisher.create_topic(name=publisher.topic_path(project, topic.name))
+            except gexc.AlreadyExists:
+                pass
+        for sub in topology.subscriptions:
+            try:
+                subscriber.create_subscription(request=subscription_request(project, sub))
+            except gexc.AlreadyExists:
+                pass
+    finally:
+        subscriber.close()
+
+
+def clear_pubsub(project: str) -> None:
+    """Delete every subscription and topic of the project (between tests)."""
+    publisher = pubsub_v1.PublisherClient()
+    subscriber = pubsub_v1.SubscriberClient()
+    try:
+        for sub in subscriber.list_subscriptions(request={"project": f"projects/{project}"}):
+            subscriber.delete_subscription(request={"subscription": sub.name})
+        for topic in publisher.list_topics(request={"project": f"projects/{project}"}):
+            publisher.delete_topic(request={"topic": topic.name})
+    finally:
+        subscriber.close()

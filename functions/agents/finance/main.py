@@ -1,0 +1,12 @@
+"""agent-finance: consumes tasks from the agent-finance topic and runs the finance agent's graph."""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared.entrypoints import handle_agent_event
+
+
+@functions_framework.cloud_event
+def on_task(event: CloudEvent) -> None:
+    """Run one finance task; returning acks it, raising asks Pub/Sub to redeliver it."""
+    handle_agent_event(event, agent="finance")

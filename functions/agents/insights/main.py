@@ -1,0 +1,12 @@
+"""agent-insights: consumes tasks from the agent-insights topic and runs the insights agent's graph."""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared.entrypoints import handle_agent_event
+
+
+@functions_framework.cloud_event
+def on_task(event: CloudEvent) -> None:
+    """Run one insights task; returning acks it, raising asks Pub/Sub to redeliver it."""
+    handle_agent_event(event, agent="insights")

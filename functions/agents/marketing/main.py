@@ -1,0 +1,12 @@
+"""agent-marketing: consumes tasks from the agent-marketing topic and runs the marketing agent's graph."""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared.entrypoints import handle_agent_event
+
+
+@functions_framework.cloud_event
+def on_task(event: CloudEvent) -> None:
+    """Run one marketing task; returning acks it, raising asks Pub/Sub to redeliver it."""
+    handle_agent_event(event, agent="marketing")

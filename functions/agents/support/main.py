@@ -1,0 +1,12 @@
+"""agent-support: consumes tasks from the agent-support topic and runs the support agent's graph."""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared.entrypoints import handle_agent_event
+
+
+@functions_framework.cloud_event
+def on_task(event: CloudEvent) -> None:
+    """Run one support task; returning acks it, raising asks Pub/Sub to redeliver it."""
+    handle_agent_event(event, agent="support")

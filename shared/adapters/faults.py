@@ -1,0 +1,42 @@
+"""Fault injection at the data-source port, for the local cloud's failure tests and demos.
+
+Configured per agent through settings (CONTROLROOM_FAULTS), e.g.
+{"finance": {"delay_s": 3}} slows every load, {"finance": {"fail": true}} makes every load
+fail with a transient error. Nothing here is active unless configured.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from shared.ports import DataSource
+from shared.sample_data import SampleDataset
+
+
+class InjectedOutage(ConnectionError):
+    """A transient failure injected on purpose."""
+
+
+class FaultyDataSource:
+    """Wraps a data source with a configured delay and/or failure."""
+
+    def __init__(self, inner: DataSource, delay_s: float = 0.0, fail: bool = False) -> None:
+        self.inner = inner
+        self.delay_s = delay_s
+        self.fail = fail
+
+    def load(self) -> SampleDataset:
+        """Wait, fail, or pass through, as configured."""
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if self.fail:
+            raise InjectedOutage("injected data source outage")
+        return self.inner.load()
+
+
+def with_faults(source: DataSource, fault: dict[str, Any] | None) -> DataSource:
+    """The source itself when no fault is configured for it, else a faulty wrapper."""
+    if not fault:
+        return source
+    return FaultyDataSource(source, float(fault.get("delay_s", 0)), bool(fault.get("fail", False)))

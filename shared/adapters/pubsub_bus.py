@@ -1,0 +1,35 @@
+"""The Bus port on Pub/Sub (the emulator locally through PUBSUB_EMULATOR_HOST)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from google.cloud import pubsub_v1
+
+from shared.models import Message
+
+PUBLISH_TIMEOUT_S = 30.0
+
+
+class PubSubBus:
+    """Publishes JSON messages with routing attributes using the official client."""
+
+    def __init__(self, project_id: str, client: pubsub_v1.PublisherClient | None = None) -> None:
+        self.project_id = project_id
+        self._client = client
+
+    @cached_property
+    def client(self) -> pubsub_v1.PublisherClient:
+        """The publisher client, created on first use."""
+        return self._client or pubsub_v1.PublisherClient()
+
+    def publish(self, topic: str, message: Message, **attributes: str) -> str:
+        """Publish a message; returns the message id once Pub/Sub has stored it."""
+        data = message.model_dump_json().encode()
+        return self.publish_raw(topic, data, {**message.attributes(), **attributes})
+
+    def publish_raw(self, topic: str, data: bytes, attributes: dict[str, str]) -> str:
+        """Publish bytes as they are and wait for the broker's acknowledgement."""
+        future = self.client.publish(self.client.topic_path(self.project_id, topic), data, **attributes)
+        message_id: str = future.result(timeout=PUBLISH_TIMEOUT_S)
+        return message_id

@@ -1,0 +1,88 @@
+"""The LangGraph graph every analysis agent runs: analyse with code, then write prose.
+
+Numbers come from the agent's pure analytics function; the LLM only writes around the facts
+it is handed, and the offline provider renders them through a template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import RetryPolicy
+from pydantic import BaseModel
+
+from shared.llm.templates import render
+from shared.llm.types import LLM, CompletionRequest
+from shared.ports import DataSource
+from shared.sample_data import SampleDataset
+
+
+class AgentState(TypedDict, total=False):
+    """What flows through an analysis agent's graph."""
+
+    params: dict[str, Any]
+    report: dict[str, Any]
+    facts: dict[str, Any]
+    summary: str
+    headline: str
+    completion: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    """Dependencies injected into every node at invocation."""
+
+    data: DataSource
+    llm: LLM
+
+
+@dataclass(frozen=True)
+class AnalysisAgentSpec:
+    """What makes one analysis agent: its analytics, its facts and its words."""
+
+    name: str
+    analyse: Callable[[SampleDataset, dict[str, Any]], BaseModel]
+    facts: Callable[[Any], dict[str, Any]]
+    system_prompt: str
+    prompt_template: str
+    offline_template: str
+    headline_template: str
+
+
+def build_analysis_graph(spec: AnalysisAgentSpec) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Compile analyse → write for one agent (called per process, never at import)."""
+
+    def analyse(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+        dataset = runtime.context.data.load()
+        report = spec.analyse(dataset, state.get("params", {}))
+        return {"report": report.model_dump(mode="json"), "facts": spec.facts(report)}
+
+    def write(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+        facts = state["facts"]
+        request = CompletionRequest(
+            system=spec.system_prompt,
+            prompt=render(spec.prompt_template, facts),
+            facts=facts,
+            tier="smart",
+            offline_template=spec.offline_template,
+        )
+        completion = runtime.context.llm.complete(request)
+        return {
+            "summary": completion.text,
+            "headline": render(spec.headline_template, facts),
+            "completion": completion.model_dump(exclude={"text"}),
+        }
+
+    graph = StateGraph(AgentState, context_schema=AgentContext)
+    # Loading data may hit a transient outage; the prose step retries inside the LLM layer.
+    graph.add_node("analyse", analyse, retry_policy=RetryPolicy(max_attempts=2, initial_interval=0.2))
+    graph.add_node("write", write)
+    graph.add_edge(START, "analyse")
+    graph.add_edge("analyse", "write")
+    graph.add_edge("write", END)
+    return graph.compile(name=spec.name)

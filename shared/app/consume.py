@@ -1,0 +1,69 @@
+"""Shared behaviour of every Pub/Sub-triggered function: decode, route, dead-letter."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from shared.app.timeline import run_event
+from shared.envelope import Delivery
+from shared.errors import PermanentError
+from shared.log import log_context
+from shared.ports import Bus, Store
+from shared.topology import DEAD_LETTERS_TOPIC
+
+logger = logging.getLogger(__name__)
+
+
+def consume(
+    delivery: Delivery,
+    handle: Callable[[Delivery], object],
+    *,
+    consumer: str,
+    store: Store,
+    bus: Bus,
+    clock: Callable[[], datetime],
+) -> None:
+    """Run `handle`; a permanent failure is recorded and dead-lettered, anything else raises.
+
+    Returning acks the message; raising makes Pub/Sub redeliver it with backoff.
+    """
+    run_id = delivery.attributes.get("run_id")
+    with log_context(run_id=run_id, task_id=delivery.attributes.get("task_id"), message_id=delivery.message_id):
+        try:
+            handle(delivery)
+        except PermanentError as exc:
+            dead_letter(delivery, str(exc), consumer=consumer, store=store, bus=bus, clock=clock)
+
+
+def dead_letter(
+    delivery: Delivery,
+    reason: str,
+    *,
+    consumer: str,
+    store: Store,
+    bus: Bus,
+    clock: Callable[[], datetime],
+) -> None:
+    """Record why a message can never succeed, then park it on the dead-letter topic."""
+    logger.error("rejecting message %s: %s", delivery.message_id, reason)
+    run_id = delivery.attributes.get("run_id")
+    if run_id and store.get_run(run_id) is not None:
+        store.append_event(
+            run_event(
+                run_id,
+                "message.rejected",
+                f"{consumer} rejected message {delivery.message_id}: {reason}",
+                clock(),
+                task_id=delivery.attributes.get("task_id"),
+                discriminator=delivery.message_id,
+            )
+        )
+    attributes = {
+        **delivery.attributes,
+        "rejected_by": consumer,
+        "reason": reason[:1000],
+        "original_message_id": delivery.message_id,
+    }
+    bus.publish_raw(DEAD_LETTERS_TOPIC, delivery.data, attributes)

@@ -1,0 +1,135 @@
+"""Use case: one agent works one task, exactly once in effect under at-least-once delivery."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.app.timeline import run_event
+from shared.errors import PermanentError, TaskBusyError
+from shared.models import AgentTask, LlmUsage, TaskDoc, TaskResult, TaskStatus
+from shared.ports import Bus, Store
+from shared.topology import TASK_RESULTS_TOPIC
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AgentOutcome:
+    """What an agent produced for a task: its output document and the LLM usage."""
+
+    output: dict[str, Any]
+    usage: LlmUsage
+
+
+AgentRunner = Callable[[AgentTask], AgentOutcome]
+
+
+def run_agent_task(
+    task: AgentTask,
+    delivery_id: str,
+    *,
+    store: Store,
+    bus: Bus,
+    runner: AgentRunner,
+    lease_s: int,
+    clock: Callable[[], datetime],
+) -> TaskStatus:
+    """Claim the task, run the agent, record the outcome and report it to the supervisor.
+
+    A duplicate of a finished task only re-reports the stored result. A transient failure
+    is recorded on the timeline and re-raised so Pub/Sub redelivers; a permanent one fails
+    the task for good.
+    """
+    claim = store.claim_task(task.run_id, task.task_id, delivery_id, lease_s, clock())
+    if claim.outcome == "terminal":
+        _report(bus, claim.task)
+        return claim.task.status
+    if claim.outcome == "busy":
+        raise TaskBusyError(f"task {task.task_id} is leased by another delivery")
+    attempt = claim.task.attempts
+    store.append_event(
+        run_event(
+            task.run_id,
+            "task.started",
+            f"{task.agent} started (attempt {attempt})",
+            clock(),
+            task_id=task.task_id,
+            agent=task.agent,
+            attempt=attempt,
+        )
+    )
+    try:
+        outcome = runner(task)
+    except PermanentError as exc:
+        return _finish(store, bus, claim.task, TaskStatus.FAILED, clock, error=str(exc))
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        logger.warning("attempt %s of task %s failed: %s", attempt, task.task_id, reason)
+        store.append_event(
+            run_event(
+                task.run_id,
+                "task.attempt_failed",
+                f"{task.agent} attempt {attempt} failed, will retry: {reason}",
+                clock(),
+                task_id=task.task_id,
+                agent=task.agent,
+                attempt=attempt,
+            )
+        )
+        store.release_task(task.run_id, task.task_id, delivery_id, reason)
+        raise
+    return _finish(
+        store,
+        bus,
+        claim.task,
+        TaskStatus.SUCCEEDED,
+        clock,
+        output=outcome.output,
+        usage=outcome.usage,
+    )
+
+
+def _finish(
+    store: Store,
+    bus: Bus,
+    task: TaskDoc,
+    status: TaskStatus,
+    clock: Callable[[], datetime],
+    *,
+    output: dict[str, Any] | None = None,
+    error: str | None = None,
+    usage: LlmUsage | None = None,
+) -> TaskStatus:
+    changed = store.finish_task(
+        task.run_id, task.task_id, status, clock(), output=output, error=error, usage=usage
+    )
+    final = store.get_task(task.run_id, task.task_id) or task
+    if changed:
+        verb = "finished" if status is TaskStatus.SUCCEEDED else f"failed: {error}"
+        store.append_event(
+            run_event(
+                task.run_id,
+                f"task.{status.value}",
+                f"{task.agent} {verb}",
+                clock(),
+                task_id=task.task_id,
+                agent=task.agent,
+                attempt=task.attempts,
+                data={"duration_s": final.duration_s},
+            )
+        )
+    _report(bus, final)
+    return final.status
+
+
+def _report(bus: Bus, task: TaskDoc) -> None:
+    """Tell the supervisor the task is terminal (safe to repeat: the supervisor dedupes)."""
+    status = "succeeded" if task.status is TaskStatus.SUCCEEDED else "failed"
+    result = TaskResult(
+        run_id=task.run_id, task_id=task.task_id, agent=task.agent, status=status, error=task.error
+    )
+    bus.publish(TASK_RESULTS_TOPIC, result)

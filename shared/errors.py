@@ -1,0 +1,56 @@
+"""The one exception tree of controlroom.
+
+    ControlroomError
+     ├── RetryableError      transient: a handler raises it so Pub/Sub redelivers with backoff
+     │    └── TaskBusyError  another delivery holds the task's lease; come back later
+     └── PermanentError      can never succeed: recorded on the timeline and dead-lettered
+          ├── InvalidMessageError   a Pub/Sub message that fails its schema
+          ├── InvalidRequestError   an HTTP request body or parameter that is wrong (400)
+          ├── UnauthorizedError     a missing or wrong credential (401)
+          └── UnknownWorkflowError  a run request naming a workflow nobody declared (400)
+
+How each entry point maps them:
+- CloudEvent functions: RetryableError and any unexpected exception propagate (HTTP 500,
+  redelivery); PermanentError is recorded, the message is published to the dead-letter
+  topic, and the function returns normally (ack).
+- HTTP functions: PermanentError subclasses map to 4xx with their message; anything else is
+  a 500 and nothing was half-written because writes happen last and atomically.
+"""
+
+from __future__ import annotations
+
+
+class ControlroomError(Exception):
+    """Base of every error controlroom raises on purpose."""
+
+
+class RetryableError(ControlroomError):
+    """A transient failure: try the same work again later."""
+
+
+class TaskBusyError(RetryableError):
+    """Another delivery of the same task holds its lease."""
+
+
+class PermanentError(ControlroomError):
+    """A failure that no retry can fix."""
+
+    http_status = 400
+
+
+class InvalidMessageError(PermanentError):
+    """A Pub/Sub message whose envelope or payload fails validation."""
+
+
+class InvalidRequestError(PermanentError):
+    """An HTTP request that is malformed or fails validation."""
+
+
+class UnauthorizedError(PermanentError):
+    """A request without the right credential."""
+
+    http_status = 401
+
+
+class UnknownWorkflowError(PermanentError):
+    """A run request for a workflow that is not declared."""

@@ -1,0 +1,63 @@
+"""JSON log lines in Cloud Logging's structured format, carrying run and task ids."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+_log_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
+    "controlroom_log_context", default={}
+)
+
+
+class CloudLoggingFormatter(logging.Formatter):
+    """Formats a record as one JSON object that Cloud Logging parses into fields."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "severity": record.levelname,
+            "message": record.getMessage(),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "logger": record.name,
+            "service": self.service,
+            "logging.googleapis.com/labels": dict(_log_context.get()),
+        }
+        entry.update(_log_context.get())
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            entry.update(extra)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """Send every log record to stdout as structured JSON (idempotent)."""
+    root = logging.getLogger()
+    if any(isinstance(h.formatter, CloudLoggingFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(CloudLoggingFormatter(service))
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+@contextmanager
+def log_context(**ids: str | None) -> Iterator[None]:
+    """Attach ids (run_id, task_id, ...) to every log line written inside the block."""
+    merged = {**_log_context.get(), **{k: v for k, v in ids.items() if v}}
+    token = _log_context.set(merged)
+    try:
+        yield
+    finally:
+        _log_context.reset(token)

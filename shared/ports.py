@@ -1,0 +1,120 @@
+"""Protocols the core depends on; adapters implement them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.sample_data import SampleDataset
+from shared.models import (
+    Artifact,
+    IdempotencyRecord,
+    LlmUsage,
+    Message,
+    RunDoc,
+    RunEvent,
+    TaskDoc,
+    TaskStatus,
+)
+
+
+@dataclass(frozen=True)
+class TaskClaim:
+    """What claiming a task found: a fresh attempt, a finished task, or a busy one."""
+
+    task: TaskDoc
+    outcome: str  # "claimed" | "terminal" | "busy"
+
+
+class Store(Protocol):
+    """Durable state of runs, tasks, timelines and idempotency records."""
+
+    def create_run(self, run: RunDoc, tasks: list[TaskDoc], events: list[RunEvent]) -> bool:
+        """Write a run with its tasks and first events atomically; False if it exists."""
+        ...
+
+    def get_run(self, run_id: str) -> RunDoc | None:
+        """The run, or None."""
+        ...
+
+    def list_runs(self, limit: int = 50) -> list[RunDoc]:
+        """Newest runs first."""
+        ...
+
+    def get_task(self, run_id: str, task_id: str) -> TaskDoc | None:
+        """One task, or None."""
+        ...
+
+    def list_tasks(self, run_id: str) -> list[TaskDoc]:
+        """Every task of a run."""
+        ...
+
+    def claim_task(self, run_id: str, task_id: str, owner: str, lease_s: int, now: datetime) -> TaskClaim:
+        """Start an attempt unless the task is terminal or leased by another owner."""
+        ...
+
+    def finish_task(
+        self,
+        run_id: str,
+        task_id: str,
+        status: TaskStatus,
+        now: datetime,
+        output: dict[str, Any] | None = None,
+        error: str | None = None,
+        usage: LlmUsage | None = None,
+    ) -> bool:
+        """Make a task terminal; False (and no change) if it already was."""
+        ...
+
+    def release_task(self, run_id: str, task_id: str, owner: str, error: str) -> None:
+        """Record a failed attempt's error and drop its lease so a redelivery may retry."""
+        ...
+
+    def append_event(self, event: RunEvent) -> bool:
+        """Add a timeline entry; False if an entry with its id exists already."""
+        ...
+
+    def list_events(self, run_id: str) -> list[RunEvent]:
+        """The run's timeline, oldest first."""
+        ...
+
+    def count_terminal_tasks(self, run_id: str) -> int:
+        """How many of the run's tasks are succeeded or failed."""
+        ...
+
+    def finish_run(self, run: RunDoc) -> None:
+        """Write the run's final status, summary and totals."""
+        ...
+
+    def save_artifact(self, run_id: str, artifact: Artifact) -> None:
+        """Store an artifact produced by a run (overwrites the same name)."""
+        ...
+
+    def get_artifact(self, run_id: str, name: str) -> Artifact | None:
+        """One artifact, or None."""
+        ...
+
+    def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Store the record; if the key was used already return that earlier record."""
+        ...
+
+
+class Bus(Protocol):
+    """Publishes messages to topics."""
+
+    def publish(self, topic: str, message: Message, **attributes: str) -> str:
+        """Publish a message; returns the message id once the broker has it."""
+        ...
+
+    def publish_raw(self, topic: str, data: bytes, attributes: dict[str, str]) -> str:
+        """Publish bytes as they are (used to dead-letter what failed to parse)."""
+        ...
+
+
+class DataSource(Protocol):
+    """Where an agent reads the business's data from."""
+
+    def load(self) -> SampleDataset:
+        """The data set to analyse."""
+        ...

@@ -1,0 +1,232 @@
+"""The single source of truth for topics, subscriptions, functions and schedules.
+
+The local cloud (emulators/) builds itself from TOPOLOGY; Terraform reads the JSON that
+`controlroom topology` writes from it (infra/terraform/topology.json), and a test fails when
+the two drift.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AGENTS: tuple[str, ...] = ("marketing", "finance", "insights", "support")
+
+RUN_REQUESTS_TOPIC = "run-requests"
+TASK_RESULTS_TOPIC = "task-results"
+DEAD_LETTERS_TOPIC = "dead-letters"
+
+
+def agent_topic(agent: str) -> str:
+    """The topic that carries tasks for one agent."""
+    return f"agent-{agent}"
+
+
+class Trigger(StrEnum):
+    """How a function is invoked."""
+
+    HTTP = "http"
+    PUBSUB = "pubsub"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RetryPolicy(_Frozen):
+    """Pub/Sub's exponential redelivery backoff between two bounds."""
+
+    minimum_backoff_s: int = 1
+    maximum_backoff_s: int = 60
+
+    def backoff_seconds(self, delivery_attempt: int) -> int:
+        """Delay before the next delivery after `delivery_attempt` failed (doubling)."""
+        delay = self.minimum_backoff_s * 2 ** max(0, delivery_attempt - 1)
+        return int(min(self.maximum_backoff_s, delay))
+
+
+class Topic(_Frozen):
+    """A Pub/Sub topic."""
+
+    name: str
+    description: str
+
+
+class Subscription(_Frozen):
+    """A subscription that feeds one function (or keeps messages for people to read)."""
+
+    name: str
+    topic: str
+    ack_deadline_s: int = Field(default=60, ge=10, le=600)
+    retry: RetryPolicy = RetryPolicy()
+    dead_letter_topic: str | None = DEAD_LETTERS_TOPIC
+    max_delivery_attempts: int = Field(default=5, ge=5, le=100)
+    filter: str = ""
+    push_function: str | None = None
+    retain_days: int = 7
+
+
+class Function(_Frozen):
+    """One deployed Cloud Run function."""
+
+    name: str
+    source: str
+    entry_point: str
+    trigger: Trigger
+    subscription: str | None = None
+    memory_mb: int = 512
+    timeout_s: int = 60
+    concurrency: int = 1
+    min_instances: int = 0
+    max_instances: int = 10
+    publishes_to: tuple[str, ...] = ()
+    signature: Literal["http", "cloudevent"] = "http"
+
+
+class Schedule(_Frozen):
+    """A Cloud Scheduler job that publishes a payload to a topic."""
+
+    name: str
+    cron: str
+    time_zone: str
+    topic: str
+    payload: dict[str, object]
+    attributes: dict[str, str] = Field(default_factory=dict)
+    description: str = ""
+
+
+class Topology(_Frozen):
+    """The whole wiring of controlroom."""
+
+    topics: tuple[Topic, ...]
+    subscriptions: tuple[Subscription, ...]
+    functions: tuple[Function, ...]
+    schedules: tuple[Schedule, ...]
+
+    def function(self, name: str) -> Function:
+        """The function called `name`."""
+        return next(f for f in self.functions if f.name == name)
+
+    def subscription(self, name: str) -> Subscription:
+        """The subscription called `name`."""
+        return next(s for s in self.subscriptions if s.name == name)
+
+    def schedule(self, name: str) -> Schedule:
+        """The schedule called `name`."""
+        return next(s for s in self.schedules if s.name == name)
+
+    def to_json(self) -> str:
+        """The JSON document Terraform reads (stable key order, trailing newline)."""
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+
+def _pubsub_function(
+    name: str, source: str, entry_point: str, topic: str, publishes_to: tuple[str, ...], **kw: int
+) -> tuple[Function, Subscription]:
+    timeout_s = kw.pop("timeout_s", 60)
+    function = Function(
+        name=name,
+        source=source,
+        entry_point=entry_point,
+        trigger=Trigger.PUBSUB,
+        subscription=name,
+        timeout_s=timeout_s,
+        publishes_to=publishes_to,
+        signature="cloudevent",
+        **kw,
+    )
+    # In the cloud the ack deadline is also the push request's timeout: a task that runs
+    # longer than it would be redelivered while still running.
+    subscription = Subscription(
+        name=name,
+        topic=topic,
+        ack_deadline_s=min(600, max(10, timeout_s + 10)),
+        retry=RetryPolicy(minimum_backoff_s=1, maximum_backoff_s=30),
+        push_function=name,
+    )
+    return function, subscription
+
+
+def build_topology() -> Topology:
+    """Declare every piece of wiring once."""
+    topics = [
+        Topic(name=RUN_REQUESTS_TOPIC, description="Requests to start a workflow run"),
+        Topic(name=TASK_RESULTS_TOPIC, description="Agents report finished tasks here"),
+        Topic(name=DEAD_LETTERS_TOPIC, description="Messages that can never succeed"),
+        *(Topic(name=agent_topic(a), description=f"Tasks for the {a} agent") for a in AGENTS),
+    ]
+    pairs = [
+        _pubsub_function(
+            "supervisor-runs",
+            "functions/supervisor",
+            "on_run_request",
+            RUN_REQUESTS_TOPIC,
+            tuple(agent_topic(a) for a in AGENTS) + (DEAD_LETTERS_TOPIC,),
+        ),
+        _pubsub_function(
+            "supervisor-results",
+            "functions/supervisor",
+            "on_task_result",
+            TASK_RESULTS_TOPIC,
+            (DEAD_LETTERS_TOPIC,),
+        ),
+    ]
+    for agent in AGENTS:
+        function, subscription = _pubsub_function(
+            f"agent-{agent}",
+            f"functions/agents/{agent}",
+            "on_task",
+            agent_topic(agent),
+            (TASK_RESULTS_TOPIC, DEAD_LETTERS_TOPIC),
+            timeout_s=120,
+            memory_mb=1024,
+        )
+        # An agent task that exhausts its attempts is dead-lettered into task-results, where
+        # the supervisor recognises it, fails the task with the reason and finishes the run.
+        pairs.append((function, subscription.model_copy(update={"dead_letter_topic": TASK_RESULTS_TOPIC})))
+    http_functions = [
+        Function(
+            name="webhooks",
+            source="functions/webhooks",
+            entry_point="handle_webhook",
+            trigger=Trigger.HTTP,
+            concurrency=80,
+            publishes_to=(RUN_REQUESTS_TOPIC,),
+        ),
+        Function(
+            name="status",
+            source="functions/status",
+            entry_point="status_page",
+            trigger=Trigger.HTTP,
+            concurrency=80,
+        ),
+    ]
+    keep_dead_letters = Subscription(
+        name="dead-letters-keep",
+        topic=DEAD_LETTERS_TOPIC,
+        dead_letter_topic=None,
+        retain_days=7,
+    )
+    schedules = [
+        Schedule(
+            name="weekly-gtm",
+            cron="0 8 * * 1",
+            time_zone="Europe/Paris",
+            topic=RUN_REQUESTS_TOPIC,
+            payload={"workflow": "weekly_gtm", "trigger": "schedule", "params": {}},
+            attributes={"kind": "run_request"},
+            description="Monday 08:00 Paris: the weekly go-to-market report",
+        )
+    ]
+    return Topology(
+        topics=tuple(topics),
+        subscriptions=tuple(s for _, s in pairs) + (keep_dead_letters,),
+        functions=tuple(f for f, _ in pairs) + tuple(http_functions),
+        schedules=tuple(schedules),
+    )
+
+
+TOPOLOGY = build_topology()
