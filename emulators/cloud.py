@@ -13,7 +13,7 @@ from emulators.dispatcher import SubscriptionPump
 from emulators.functions import RunningFunction, function_process, start_function, wait_ready
 from emulators.gcloud import RunningEmulator, reset_firestore, start_firestore, start_pubsub
 from emulators.processes import free_port
-from emulators.provision import clear_pubsub, provision_pubsub
+from emulators.provision import provision_pubsub
 from shared.topology import TOPOLOGY, Topology, Trigger
 
 logger = logging.getLogger(__name__)
@@ -55,27 +55,36 @@ class LocalCloud:
         self.pumps: dict[str, SubscriptionPump] = {}
         self.scheduler: object | None = None
         self.scheduler_address: str | None = None
+        self._owns_emulators = True
 
     @property
     def log_dir(self) -> Path:
         """Where every process writes its log."""
         return self.config.workdir / "logs"
 
-    def start(self) -> LocalCloud:
-        """Emulators, topics and subscriptions, functions, push delivery, then the scheduler."""
+    def start(self, emulators: tuple[RunningEmulator, RunningEmulator] | None = None) -> LocalCloud:
+        """Emulators, topics and subscriptions, functions, push delivery, then the scheduler.
+
+        Pass already running (Firestore, Pub/Sub) emulators to share them, as the test
+        session does; this cloud then leaves them running when it stops.
+        """
+        self._owns_emulators = emulators is None
         try:
-            self._start()
+            self._start(emulators)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _start(self) -> None:
+    def _start(self, emulators: tuple[RunningEmulator, RunningEmulator] | None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        with ThreadPoolExecutor(2) as pool:
-            firestore = pool.submit(start_firestore, self.config.project, self.log_dir)
-            pubsub = pool.submit(start_pubsub, self.config.project, self.log_dir)
-            self.firestore, self.pubsub = firestore.result(), pubsub.result()
+        if emulators is not None:
+            self.firestore, self.pubsub = emulators
+        else:
+            with ThreadPoolExecutor(2) as pool:
+                firestore = pool.submit(start_firestore, self.config.project, self.log_dir)
+                pubsub = pool.submit(start_pubsub, self.config.project, self.log_dir)
+                self.firestore, self.pubsub = firestore.result(), pubsub.result()
         # The official clients in this process (provisioning, delivery, scheduler) read these.
         os.environ.update(self.emulator_env)
         provision_pubsub(self.config.project, self.config.topology)
@@ -174,13 +183,12 @@ class LocalCloud:
             pump.stop()
         for running in self.functions.values():
             running.process.stop()
-        for emulator in (self.pubsub, self.firestore):
-            if emulator is not None:
-                emulator.stop()
+        if self._owns_emulators:
+            for emulator in (self.pubsub, self.firestore):
+                if emulator is not None:
+                    emulator.stop()
 
     def describe(self) -> str:
         """The URLs as JSON, for printing."""
         return json.dumps(self.urls(), indent=2)
 
-
-__all__ = ["LocalCloud", "LocalCloudConfig", "clear_pubsub"]

@@ -1,0 +1,73 @@
+"""Session fixtures: the official emulators start once, and their data is reset between tests."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from emulators.cloud import emulator_environment
+from emulators.gcloud import RunningEmulator, reset_firestore, start_firestore, start_pubsub
+from emulators.provision import provision_pubsub
+from shared.topology import TOPOLOGY
+
+PROJECT = "controlroom-test"
+API_TOKEN = "test-token-1234"
+
+
+class Emulators:
+    """The running emulators of this test session."""
+
+    def __init__(self, firestore: RunningEmulator, pubsub: RunningEmulator, log_dir: Path) -> None:
+        self.firestore = firestore
+        self.pubsub = pubsub
+        self.log_dir = log_dir
+        self.project = PROJECT
+
+    def reset(self) -> None:
+        """Empty Firestore; Pub/Sub tests read through their own fresh subscriptions."""
+        reset_firestore(self.firestore.host, PROJECT)
+
+
+@pytest.fixture(scope="session")
+def emulators() -> Iterator[Emulators]:
+    """Start Firestore and Pub/Sub once for the session and point every client at them."""
+    log_dir = Path(tempfile.mkdtemp(prefix="controlroom-test-"))
+    firestore = start_firestore(PROJECT, log_dir)
+    try:
+        pubsub = start_pubsub(PROJECT, log_dir)
+    except BaseException:
+        firestore.stop()
+        raise
+    saved = dict(os.environ)
+    os.environ.update(emulator_environment(firestore.host, pubsub.host, PROJECT))
+    os.environ["CONTROLROOM_API_TOKEN"] = API_TOKEN
+    os.environ["CONTROLROOM_STATUS_URL"] = "http://status.test"
+    _clear_settings_caches()
+    try:
+        provision_pubsub(PROJECT, TOPOLOGY)
+        yield Emulators(firestore, pubsub, log_dir)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        _clear_settings_caches()
+        pubsub.stop()
+        firestore.stop()
+
+
+def _clear_settings_caches() -> None:
+    from shared.config import get_settings
+    from shared.wiring import services
+
+    get_settings.cache_clear()
+    services.cache_clear()
+
+
+@pytest.fixture
+def clean_emulators(emulators: Emulators) -> Emulators:
+    """The emulators with Firestore emptied before the test."""
+    emulators.reset()
+    return emulators

@@ -1,0 +1,111 @@
+"""Supervisor and agent functions fed CloudEvents through functions-framework."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from shared.adapters.firestore_store import FirestoreStore
+from shared.models import AgentTask, RunStatus, TaskStatus
+from shared.topology import DEAD_LETTERS_TOPIC, TASK_RESULTS_TOPIC
+from tests.conftest import Emulators
+from tests.integration.functions_app import function_client, pubsub_cloud_event
+from tests.support import TopicTap
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def dead_letters(emulators: Emulators) -> Iterator[TopicTap]:
+    tap = TopicTap(emulators.project, DEAD_LETTERS_TOPIC)
+    yield tap
+    tap.close()
+
+
+@pytest.fixture
+def results(emulators: Emulators) -> Iterator[TopicTap]:
+    tap = TopicTap(emulators.project, TASK_RESULTS_TOPIC)
+    yield tap
+    tap.close()
+
+
+def _post(source: str, target: str, data: bytes, attributes: dict[str, str], message_id: str) -> int:
+    client = function_client(source, target, "cloudevent")
+    headers, body = pubsub_cloud_event(data, attributes, message_id)
+    response = client.post("/", headers=headers, data=body)
+    return response.status_code
+
+
+def test_the_whole_run_through_the_real_function_entry_points(
+    clean_emulators: Emulators, results: TopicTap
+) -> None:
+    store = FirestoreStore(clean_emulators.project)
+    request = b'{"workflow": "weekly_gtm", "trigger": "manual", "run_id": "run-fn-1"}'
+
+    assert _post("supervisor", "on_run_request", request, {"kind": "run_request"}, "m-1") == 200
+    for agent in ("marketing", "finance", "insights", "support"):
+        task = AgentTask(run_id="run-fn-1", task_id=agent, agent=agent, workflow="weekly_gtm")
+        status = _post(f"agents/{agent}", "on_task", task.model_dump_json().encode(), task.attributes(), f"t-{agent}")
+        assert status == 200
+    for message in results.pull(expected=4):
+        assert _post("supervisor", "on_task_result", message.data, dict(message.attributes), message.message_id) == 200
+
+    run = store.get_run("run-fn-1")
+    assert run is not None and run.status is RunStatus.SUCCEEDED
+    assert all(t.status is TaskStatus.SUCCEEDED and t.attempts == 1 for t in store.list_tasks("run-fn-1"))
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "data", "attributes", "reason"),
+    [
+        ("supervisor", "on_run_request", b"{oops", {"kind": "run_request"}, "payload is not JSON"),
+        ("supervisor", "on_run_request", b'{"workflow": "nope"}', {"kind": "run_request"}, "unknown workflow 'nope'"),
+        ("supervisor", "on_run_request", b'{"workflow": 5}', {"kind": "run_request"}, "workflow: Input should be a valid string"),
+        ("supervisor", "on_task_result", b"{}", {"kind": "surprise"}, "unexpected message kind 'surprise'"),
+        ("agents/finance", "on_task", b'{"run_id": "r"}', {"kind": "agent_task"}, "task_id: Field required"),
+    ],
+)
+def test_a_message_that_can_never_succeed_is_dead_lettered_with_its_reason(
+    clean_emulators: Emulators,
+    dead_letters: TopicTap,
+    source: str,
+    target: str,
+    data: bytes,
+    attributes: dict[str, str],
+    reason: str,
+) -> None:
+    status = _post(source, target, data, attributes, "bad-1")
+
+    assert status == 200  # acked: retrying cannot help
+    [parked] = dead_letters.pull(expected=1)
+    assert parked.data == data
+    assert reason in parked.attributes["reason"]
+    assert parked.attributes["original_message_id"] == "bad-1"
+
+
+def test_a_rejected_message_of_a_known_run_is_on_its_timeline(
+    clean_emulators: Emulators, dead_letters: TopicTap
+) -> None:
+    store = FirestoreStore(clean_emulators.project)
+    _post("supervisor", "on_run_request", b'{"workflow": "weekly_gtm", "run_id": "run-fn-2"}', {"kind": "run_request"}, "m-2")
+    wrong_agent = AgentTask(run_id="run-fn-2", task_id="finance", agent="finance", workflow="weekly_gtm")
+
+    status = _post("agents/marketing", "on_task", wrong_agent.model_dump_json().encode(), wrong_agent.attributes(), "m-3")
+
+    assert status == 200
+    [parked] = dead_letters.pull(expected=1)
+    assert parked.attributes["rejected_by"] == "agent-marketing"
+    rejected = [e for e in store.list_events("run-fn-2") if e.type == "message.rejected"]
+    assert len(rejected) == 1
+    assert "task for agent 'finance' delivered to 'marketing'" in rejected[0].message
+
+
+def test_a_transient_failure_answers_500_so_pubsub_redelivers(clean_emulators: Emulators) -> None:
+    # A task for a run that does not exist yet (its run request is still in flight) cannot be
+    # claimed now but may be later: the function must not ack it.
+    task = AgentTask(run_id="run-not-yet", task_id="finance", agent="finance", workflow="weekly_gtm")
+
+    status = _post("agents/finance", "on_task", task.model_dump_json().encode(), task.attributes(), "m-4")
+
+    assert status == 500

@@ -1,0 +1,187 @@
+"""Supervisor and agent use cases on the real emulators: fan-out, fan-in, duplicates, failures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from shared.adapters.firestore_store import FirestoreStore
+from shared.adapters.pubsub_bus import PubSubBus
+from shared.adapters.sample_source import SampleDataSource
+from shared.agents.registry import run_analysis_agent
+from shared.app.orchestrate import fail_dead_lettered_task, record_task_result, start_run
+from shared.app.run_agent import AgentOutcome, run_agent_task
+from shared.llm.offline import OfflineLLM
+from shared.models import AgentTask, RunRequest, RunStatus, TaskResult, TaskStatus
+from shared.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
+from tests.conftest import Emulators
+from tests.integration.conftest import SteppingClock
+from tests.support import TopicTap
+
+pytestmark = pytest.mark.integration
+
+SOURCE = SampleDataSource(date(2026, 11, 16))
+LLM = OfflineLLM()
+
+
+def real_agent(task: AgentTask) -> AgentOutcome:
+    return run_analysis_agent(task, data=SOURCE, llm=LLM)
+
+
+@pytest.fixture
+def taps(emulators: Emulators) -> Iterator[dict[str, TopicTap]]:
+    topics = [agent_topic(a) for a in AGENTS] + [TASK_RESULTS_TOPIC]
+    opened = {t: TopicTap(emulators.project, t) for t in topics}
+    yield opened
+    for tap in opened.values():
+        tap.close()
+
+
+def _tasks_from(taps: dict[str, TopicTap]) -> list[AgentTask]:
+    tasks = []
+    for agent in AGENTS:
+        for message in taps[agent_topic(agent)].pull(expected=1):
+            tasks.append(AgentTask.model_validate_json(message.data))
+    return tasks
+
+
+def _state(store: FirestoreStore, run_id: str) -> tuple[object, ...]:
+    run = store.get_run(run_id)
+    assert run is not None
+    tasks = [(t.task_id, t.status, t.attempts) for t in store.list_tasks(run_id)]
+    events = [(e.event_id, e.type) for e in store.list_events(run_id)]
+    return run.status, tuple(tasks), tuple(events)
+
+
+def test_a_run_fans_out_one_task_per_agent_and_finishes_when_all_report(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    run_id = start_run(RunRequest(workflow="weekly_gtm", trigger="schedule"), "msg-1", store=store, bus=bus, clock=clock)
+    tasks = _tasks_from(taps)
+    assert sorted(t.agent for t in tasks) == sorted(AGENTS)
+
+    statuses = []
+    for task in tasks:
+        run_agent_task(task, f"delivery-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+        statuses.append(record_task_result(
+            TaskResult(run_id=run_id, task_id=task.task_id, agent=task.agent, status="succeeded"),
+            store=store, clock=clock,
+        ))  # fmt: skip
+
+    assert statuses == [None, None, None, RunStatus.SUCCEEDED]
+    run = store.get_run(run_id)
+    assert run is not None and run.status is RunStatus.SUCCEEDED
+    assert run.summary and "Finance: revenue €14,994.85 (+24.3% MoM)" in run.summary
+    assert run.usage.calls == 4 and run.usage.provider == "offline"
+    report = store.get_artifact(run_id, "report.md")
+    assert report is not None and "## Marketing" in report.content
+    assert [e.type for e in store.list_events(run_id)][-1] == "run.succeeded"
+    results = taps[TASK_RESULTS_TOPIC].pull(expected=4)
+    assert sorted(json.loads(m.data)["agent"] for m in results) == sorted(AGENTS)
+
+
+def test_duplicate_run_request_creates_nothing_new(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    request = RunRequest(workflow="weekly_gtm", trigger="schedule")
+    run_id = start_run(request, "msg-dup", store=store, bus=bus, clock=clock)
+    tasks = _tasks_from(taps)
+    for task in tasks[:2]:
+        run_agent_task(task, f"d-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+    before = _state(store, run_id)
+
+    again = start_run(request, "msg-dup", store=store, bus=bus, clock=clock)
+
+    assert again == run_id
+    assert _state(store, run_id) == before
+    republished = [m for a in AGENTS for m in taps[agent_topic(a)].pull(expected=1, timeout_s=3)]
+    # Only the two tasks still pending are published again; agents ignore duplicates anyway.
+    assert sorted(AgentTask.model_validate_json(m.data).agent for m in republished) == sorted(
+        t.agent for t in tasks[2:]
+    )
+
+
+def test_duplicate_task_delivery_runs_the_agent_once(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    run_id = start_run(RunRequest(workflow="weekly_gtm"), "msg-2", store=store, bus=bus, clock=clock)
+    task = next(t for t in _tasks_from(taps) if t.agent == "finance")
+    calls: list[str] = []
+
+    def counting_agent(t: AgentTask) -> AgentOutcome:
+        calls.append(t.task_id)
+        return real_agent(t)
+
+    first = run_agent_task(task, "delivery-1", store=store, bus=bus, runner=counting_agent, lease_s=60, clock=clock)
+    before = _state(store, run_id)
+    second = run_agent_task(task, "delivery-2", store=store, bus=bus, runner=counting_agent, lease_s=60, clock=clock)
+
+    assert first is second is TaskStatus.SUCCEEDED
+    assert calls == ["finance"]
+    assert _state(store, run_id) == before
+    # The duplicate re-reports the stored result so a lost first report cannot strand the run.
+    assert len(taps[TASK_RESULTS_TOPIC].pull(expected=2)) == 2
+
+
+def test_duplicate_results_leave_the_same_state(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    run_id = start_run(RunRequest(workflow="weekly_gtm"), "msg-3", store=store, bus=bus, clock=clock)
+    for task in _tasks_from(taps):
+        run_agent_task(task, f"d-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+    result = TaskResult(run_id=run_id, task_id="finance", agent="finance", status="succeeded")
+    record_task_result(result, store=store, clock=clock)
+    finished = _state(store, run_id)
+    run = store.get_run(run_id)
+
+    for _ in range(3):
+        record_task_result(result, store=store, clock=clock)
+
+    assert _state(store, run_id) == finished
+    assert store.get_run(run_id) == run
+
+
+def test_a_failing_attempt_is_on_the_timeline_and_the_retry_succeeds(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    run_id = start_run(RunRequest(workflow="weekly_gtm"), "msg-4", store=store, bus=bus, clock=clock)
+    task = next(t for t in _tasks_from(taps) if t.agent == "support")
+
+    def broken(t: AgentTask) -> AgentOutcome:
+        raise ConnectionError("warehouse unreachable")
+
+    with pytest.raises(ConnectionError):
+        run_agent_task(task, "m-1", store=store, bus=bus, runner=broken, lease_s=60, clock=clock)
+    run_agent_task(task, "m-1", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+
+    support_events = [(e.type, e.attempt) for e in store.list_events(run_id) if e.agent == "support"]
+    assert support_events == [
+        ("task.started", 1), ("task.attempt_failed", 1), ("task.started", 2), ("task.succeeded", 2)
+    ]  # fmt: skip
+    failed_event = next(e for e in store.list_events(run_id) if e.type == "task.attempt_failed")
+    assert "warehouse unreachable" in failed_event.message
+
+
+def test_a_dead_lettered_task_fails_the_run_with_its_reason(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    run_id = start_run(RunRequest(workflow="weekly_gtm"), "msg-5", store=store, bus=bus, clock=clock)
+    tasks = _tasks_from(taps)
+    doomed = next(t for t in tasks if t.agent == "insights")
+    for task in tasks:
+        if task is not doomed:
+            run_agent_task(task, f"d-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+    store.claim_task(run_id, "insights", "m-x", 60, clock())
+    store.release_task(run_id, "insights", "m-x", "ConnectionError: CRM timeout")
+
+    status = fail_dead_lettered_task(doomed, 5, store=store, clock=clock)
+    again = fail_dead_lettered_task(doomed, 5, store=store, clock=clock)
+
+    assert status is again is RunStatus.FAILED
+    run = store.get_run(run_id)
+    assert run is not None
+    assert run.failure_reasons == ["insights: gave up after 5 delivery attempts; last error: ConnectionError: CRM timeout"]
+    assert [e.type for e in store.list_events(run_id)].count("task.dead_lettered") == 1

@@ -1,0 +1,60 @@
+"""The status page through functions-framework, reading what the store holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import flask
+import pytest
+
+from shared.adapters.firestore_store import FirestoreStore
+from shared.app.timeline import run_event
+from shared.models import Artifact, LlmUsage, RunDoc, RunStatus, TaskDoc, TaskStatus
+from tests.conftest import Emulators
+from tests.integration.functions_app import function_client
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(clean_emulators: Emulators) -> flask.testing.FlaskClient:
+    store = FirestoreStore(clean_emulators.project)
+    run = RunDoc(run_id="run-page-1", workflow="weekly_gtm", trigger="schedule", task_count=1, created_at=NOW)
+    task = TaskDoc(run_id="run-page-1", task_id="finance", agent="finance", created_at=NOW)
+    store.create_run(run, [task], [run_event("run-page-1", "run.created", "Weekly report requested", NOW)])
+    store.finish_task("run-page-1", "finance", TaskStatus.FAILED, NOW, error="<script>alert(1)</script>")
+    done = run.model_copy(update={
+        "status": RunStatus.FAILED, "duration_s": 4.2, "failure_reasons": ["finance: boom"],
+        "usage": LlmUsage(tokens_in=120, tokens_out=80, cost_usd=0.0012, calls=1),
+    })  # fmt: skip
+    store.finish_run(done)
+    store.save_artifact("run-page-1", Artifact(name="report.md", content_type="text/markdown", content="# Report", created_at=NOW))
+    return function_client("status", "status_page", "http")
+
+
+def test_runs_list_as_json_and_html(client: flask.testing.FlaskClient) -> None:
+    as_json = client.get("/api/runs").get_json()
+    html = client.get("/runs").get_data(as_text=True)
+
+    assert [(r["run_id"], r["status"], r["duration_s"]) for r in as_json["runs"]] == [("run-page-1", "failed", 4.2)]
+    assert 'href="/runs/run-page-1"' in html and "$0.0012" in html
+
+
+def test_run_detail_shows_tasks_and_timeline_with_escaping(client: flask.testing.FlaskClient) -> None:
+    detail = client.get("/api/runs/run-page-1").get_json()
+    html = client.get("/runs/run-page-1").get_data(as_text=True)
+
+    assert [t["status"] for t in detail["tasks"]] == ["failed"]
+    assert [e["type"] for e in detail["events"]] == ["run.created"]
+    assert "lease_owner" not in detail["tasks"][0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert "finance: boom" in html and 'http-equiv="refresh"' not in html
+
+
+def test_report_and_missing_pages(client: flask.testing.FlaskClient) -> None:
+    assert client.get("/runs/run-page-1/report").get_data(as_text=True) == "# Report"
+    assert client.get("/runs/nope").status_code == 404
+    assert client.get("/api/runs?limit=0").status_code == 400
+    assert client.post("/runs").status_code == 405
