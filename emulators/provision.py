@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
-from google.protobuf import duration_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from shared.topology import Subscription, Topology
 
@@ -50,14 +50,14 @@ def provision_pubsub(project: str, topology: Topology) -> None:
         subscriber.close()
 
 
-def clear_pubsub(project: str) -> None:
-    """Delete every subscription and topic of the project (between tests)."""
-    publisher = pubsub_v1.PublisherClient()
+def purge_subscriptions(project: str, topology: Topology) -> None:
+    """Drop every message waiting on the topology's subscriptions (seek to now), between tests."""
     subscriber = pubsub_v1.SubscriberClient()
+    now = timestamp_pb2.Timestamp()
+    now.GetCurrentTime()
     try:
-        for sub in subscriber.list_subscriptions(request={"project": f"projects/{project}"}):
-            subscriber.delete_subscription(request={"subscription": sub.name})
-        for topic in publisher.list_topics(request={"project": f"projects/{project}"}):
-            publisher.delete_topic(request={"topic": topic.name})
+        for sub in topology.subscriptions:
+            path = subscriber.subscription_path(project, sub.name)
+            subscriber.seek(request={"subscription": path, "time": now})
     finally:
         subscriber.close()

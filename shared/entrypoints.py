@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from shared.envelope import Delivery, delivery_from_cloud_event, message_type_of, parse_message
-from shared.errors import InvalidMessageError
+from shared.errors import InvalidMessageError, PermanentError
 from shared.models import AgentTask, RunRequest, TaskResult, utcnow
 
 logger = logging.getLogger(__name__)
@@ -38,24 +38,38 @@ def handle_run_request_event(event: Any) -> None:
 
 
 def handle_task_result_event(event: Any) -> None:
-    """supervisor-results: gather a task result (or a dead-lettered task) and maybe finish."""
+    """supervisor-results: gather a task result and finish the run when it was the last."""
     from shared.app.consume import consume
-    from shared.app.orchestrate import fail_dead_lettered_task, record_task_result
+    from shared.app.orchestrate import record_task_result
     from shared.wiring import services
 
     svc = services()
 
     def handle(delivery: Delivery) -> None:
-        if message_type_of(delivery) is AgentTask and delivery.dead_lettered_from:
-            task = parse_message(delivery, AgentTask)
-            fail_dead_lettered_task(task, delivery.dead_letter_attempts, store=svc.store, clock=utcnow)
-            return
         if message_type_of(delivery) is not TaskResult:
             raise InvalidMessageError(f"unexpected message kind {delivery.attributes.get('kind')!r}")
         result = parse_message(delivery, TaskResult)
-        record_task_result(result, store=svc.store, clock=utcnow)
+        record_task_result(result, delivery.message_id, store=svc.store, clock=utcnow)
 
     consume(_delivery(event), handle, consumer="supervisor-results", store=svc.store, bus=svc.bus, clock=utcnow)
+
+
+def handle_dead_letter_event(event: Any) -> None:
+    """supervisor-dead-letters: record what died on its run; never dead-letter it again."""
+    from shared.app.dead_letters import record_dead_letter
+    from shared.log import log_context
+    from shared.wiring import services
+
+    svc = services()
+    delivery = _delivery(event)
+    with log_context(run_id=delivery.attributes.get("run_id"), message_id=delivery.message_id):
+        try:
+            outcome = record_dead_letter(delivery, store=svc.store, clock=utcnow)
+        except PermanentError as exc:
+            # It stays on the dead-letter topic's keep subscription for a person to read.
+            logger.error("dead letter %s cannot be attributed: %s", delivery.message_id, exc)
+            return
+        logger.info("dead letter %s: %s", delivery.message_id, outcome)
 
 
 @cache

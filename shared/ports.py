@@ -83,6 +83,10 @@ class Store(Protocol):
         """How many of the run's tasks are succeeded or failed."""
         ...
 
+    def claim_run_finish(self, run_id: str, owner: str) -> bool:
+        """True for exactly one owner (and again for that owner): the one that finishes the run."""
+        ...
+
     def finish_run(self, run: RunDoc) -> None:
         """Write the run's final status, summary and totals."""
         ...

@@ -184,9 +184,24 @@ def build_topology() -> Topology:
             timeout_s=120,
             memory_mb=1024,
         )
-        # An agent task that exhausts its attempts is dead-lettered into task-results, where
-        # the supervisor recognises it, fails the task with the reason and finishes the run.
-        pairs.append((function, subscription.model_copy(update={"dead_letter_topic": TASK_RESULTS_TOPIC})))
+        pairs.append((function, subscription))
+    dead_letter_function, dead_letter_subscription = _pubsub_function(
+        "supervisor-dead-letters",
+        "functions/supervisor",
+        "on_dead_letter",
+        DEAD_LETTERS_TOPIC,
+        (),
+    )
+    # Whatever dies lands here; this consumer records it on its run and fails the task. It
+    # has no dead-letter topic of its own: it retries with backoff until it has recorded.
+    pairs.append(
+        (
+            dead_letter_function,
+            dead_letter_subscription.model_copy(
+                update={"dead_letter_topic": None, "retry": RetryPolicy(minimum_backoff_s=1, maximum_backoff_s=60)}
+            ),
+        )
+    )
     http_functions = [
         Function(
             name="webhooks",

@@ -11,7 +11,7 @@ import pytest
 
 from emulators.cloud import emulator_environment
 from emulators.gcloud import RunningEmulator, reset_firestore, start_firestore, start_pubsub
-from emulators.provision import provision_pubsub
+from emulators.provision import provision_pubsub, purge_subscriptions
 from shared.topology import TOPOLOGY
 
 PROJECT = "controlroom-test"
@@ -28,8 +28,12 @@ class Emulators:
         self.project = PROJECT
 
     def reset(self) -> None:
-        """Empty Firestore; Pub/Sub tests read through their own fresh subscriptions."""
+        """Empty Firestore and drop what waits on the topology's subscriptions.
+
+        Tests that read Pub/Sub do so through fresh subscriptions of their own.
+        """
         reset_firestore(self.firestore.host, PROJECT)
+        purge_subscriptions(PROJECT, TOPOLOGY)
 
 
 @pytest.fixture(scope="session")

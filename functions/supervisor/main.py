@@ -1,13 +1,17 @@
 """supervisor: plans runs, fans tasks out, gathers results and finishes runs.
 
-Deployed as two functions from this one source: supervisor-runs (topic run-requests) and
-supervisor-results (topic task-results, which also receives dead-lettered agent tasks).
+Deployed as three functions from this one source: supervisor-runs (topic run-requests),
+supervisor-results (topic task-results) and supervisor-dead-letters (topic dead-letters).
 """
 
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from shared.entrypoints import handle_run_request_event, handle_task_result_event
+from shared.entrypoints import (
+    handle_dead_letter_event,
+    handle_run_request_event,
+    handle_task_result_event,
+)
 
 
 @functions_framework.cloud_event
@@ -20,3 +24,9 @@ def on_run_request(event: CloudEvent) -> None:
 def on_task_result(event: CloudEvent) -> None:
     """Record a finished (or dead-lettered) task and finish the run when it was the last."""
     handle_task_result_event(event)
+
+
+@functions_framework.cloud_event
+def on_dead_letter(event: CloudEvent) -> None:
+    """Record a dead-lettered message on its run and fail its task, so no run stays stuck."""
+    handle_dead_letter_event(event)

@@ -3,7 +3,8 @@
 Layout: runs/{run}, runs/{run}/tasks/{task}, runs/{run}/events/{event},
 runs/{run}/artifacts/{name}, runs/{run}/markers/finish, idempotency/{key}.
 Fan-in never funnels through one hot document: each completion writes only its own task
-document and counts terminal tasks with an aggregation query.
+document and counts terminal tasks with an aggregation query; whoever sees the full count
+tries to create runs/{run}/markers/finish, and the one whose create succeeds finishes the run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.errors import InvalidMessageError
 from shared.models import (
     TERMINAL_TASK_STATUSES,
     Artifact,
@@ -95,7 +97,8 @@ class FirestoreStore:
         def claim(transaction: firestore.Transaction) -> TaskClaim:
             snap = ref.get(transaction=transaction)
             if not snap.exists:
-                raise LookupError(f"task {run_id}/{task_id} does not exist")
+                # Runs are written before their tasks are published, so this never heals.
+                raise InvalidMessageError(f"task {run_id}/{task_id} does not exist")
             task = TaskDoc.model_validate(snap.to_dict())
             if task.status.terminal:
                 return TaskClaim(task, "terminal")
@@ -148,7 +151,7 @@ class FirestoreStore:
         def finish(transaction: firestore.Transaction) -> bool:
             snap = ref.get(transaction=transaction)
             if not snap.exists:
-                raise LookupError(f"task {run_id}/{task_id} does not exist")
+                raise InvalidMessageError(f"task {run_id}/{task_id} does not exist")
             task = TaskDoc.model_validate(snap.to_dict())
             if task.status.terminal:
                 return False
@@ -207,6 +210,19 @@ class FirestoreStore:
         )
         result = query.get()
         return int(result[0][0].value)
+
+    def claim_run_finish(self, run_id: str, owner: str) -> bool:
+        """Create the run's finish marker; the owner named in it is the only one that finishes.
+
+        The same owner (a redelivery of the same message, after a crash) may claim again.
+        """
+        marker = self._run_ref(run_id).collection("markers").document("finish")
+        try:
+            marker.create({"owner": owner, "created_at": firestore.SERVER_TIMESTAMP})
+        except gexc.AlreadyExists:
+            snap = marker.get()
+            return bool(snap.exists and snap.get("owner") == owner)
+        return True
 
     def finish_run(self, run: RunDoc) -> None:
         """Write the run's final status, summary and totals."""

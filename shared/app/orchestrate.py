@@ -86,7 +86,9 @@ def start_run(
     return run_id
 
 
-def record_task_result(result: TaskResult, *, store: Store, clock: Clock) -> RunStatus | None:
+def record_task_result(
+    result: TaskResult, delivery_id: str, *, store: Store, clock: Clock
+) -> RunStatus | None:
     """Note a terminal task and finish the run when it was the last one."""
     task = store.get_task(result.run_id, result.task_id)
     if task is None:
@@ -94,11 +96,11 @@ def record_task_result(result: TaskResult, *, store: Store, clock: Clock) -> Run
     if not task.status.terminal:
         # The agent writes its task before it reports; a result ahead of its task is stale.
         raise InvalidMessageError(f"task {result.task_id} reported {result.status} but is {task.status}")
-    return finish_run_if_complete(result.run_id, store=store, clock=clock)
+    return finish_run_if_complete(result.run_id, delivery_id, store=store, clock=clock)
 
 
 def fail_dead_lettered_task(
-    task: AgentTask, attempts: int | None, *, store: Store, clock: Clock
+    task: AgentTask, attempts: int | None, delivery_id: str, *, store: Store, clock: Clock
 ) -> RunStatus | None:
     """A task whose deliveries were exhausted: fail it with the reason, then maybe finish."""
     stored = store.get_task(task.run_id, task.task_id)
@@ -119,17 +121,25 @@ def fail_dead_lettered_task(
                 agent=task.agent,
             )
         )
-    return finish_run_if_complete(task.run_id, store=store, clock=clock)
+    return finish_run_if_complete(task.run_id, delivery_id, store=store, clock=clock)
 
 
-def finish_run_if_complete(run_id: str, *, store: Store, clock: Clock) -> RunStatus | None:
-    """When every task is terminal, aggregate and finish the run (idempotent)."""
+def finish_run_if_complete(
+    run_id: str, delivery_id: str, *, store: Store, clock: Clock
+) -> RunStatus | None:
+    """When every task is terminal, aggregate and finish the run, exactly once.
+
+    Several deliveries may see the full count at once; only the one that claims the finish
+    marker (or a redelivery of that same message, after a crash) writes the outcome.
+    """
     run = store.get_run(run_id)
     if run is None:
         raise InvalidMessageError(f"unknown run {run_id}")
     if run.status.terminal:
         return run.status
     if store.count_terminal_tasks(run_id) < run.task_count:
+        return None
+    if not store.claim_run_finish(run_id, delivery_id):
         return None
     tasks = store.list_tasks(run_id)
     failures = [f"{t.agent}: {t.error}" for t in tasks if t.status is TaskStatus.FAILED]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import AgentTask, RunStatus, TaskStatus
+from shared.models import AgentTask, RunStatus, TaskStatus, utcnow
 from shared.topology import DEAD_LETTERS_TOPIC, TASK_RESULTS_TOPIC
 from tests.conftest import Emulators
 from tests.integration.functions_app import function_client, pubsub_cloud_event
@@ -101,11 +101,24 @@ def test_a_rejected_message_of_a_known_run_is_on_its_timeline(
     assert "task for agent 'finance' delivered to 'marketing'" in rejected[0].message
 
 
-def test_a_transient_failure_answers_500_so_pubsub_redelivers(clean_emulators: Emulators) -> None:
-    # A task for a run that does not exist yet (its run request is still in flight) cannot be
-    # claimed now but may be later: the function must not ack it.
-    task = AgentTask(run_id="run-not-yet", task_id="finance", agent="finance", workflow="weekly_gtm")
+def test_a_task_for_an_unknown_run_is_dead_lettered(clean_emulators: Emulators, dead_letters: TopicTap) -> None:
+    task = AgentTask(run_id="run-never-created", task_id="finance", agent="finance", workflow="weekly_gtm")
 
     status = _post("agents/finance", "on_task", task.model_dump_json().encode(), task.attributes(), "m-4")
 
+    assert status == 200
+    [parked] = dead_letters.pull(expected=1)
+    assert parked.attributes["reason"] == "task run-never-created/finance does not exist"
+
+
+def test_a_task_leased_by_another_delivery_answers_500_so_pubsub_redelivers(clean_emulators: Emulators) -> None:
+    store = FirestoreStore(clean_emulators.project)
+    _post("supervisor", "on_run_request", b'{"workflow": "weekly_gtm", "run_id": "run-fn-3"}', {"kind": "run_request"}, "m-5")
+    store.claim_task("run-fn-3", "finance", "another-delivery", 600, utcnow())
+    task = AgentTask(run_id="run-fn-3", task_id="finance", agent="finance", workflow="weekly_gtm")
+
+    status = _post("agents/finance", "on_task", task.model_dump_json().encode(), task.attributes(), "m-6")
+
     assert status == 500
+    finance = store.get_task("run-fn-3", "finance")
+    assert finance is not None and finance.attempts == 1 and finance.lease_owner == "another-delivery"

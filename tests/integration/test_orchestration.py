@@ -12,7 +12,12 @@ from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
 from shared.adapters.sample_source import SampleDataSource
 from shared.agents.registry import run_analysis_agent
-from shared.app.orchestrate import fail_dead_lettered_task, record_task_result, start_run
+from shared.app.orchestrate import (
+    fail_dead_lettered_task,
+    finish_run_if_complete,
+    record_task_result,
+    start_run,
+)
 from shared.app.run_agent import AgentOutcome, run_agent_task
 from shared.llm.offline import OfflineLLM
 from shared.models import AgentTask, RunRequest, RunStatus, TaskResult, TaskStatus
@@ -68,7 +73,7 @@ def test_a_run_fans_out_one_task_per_agent_and_finishes_when_all_report(
         run_agent_task(task, f"delivery-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
         statuses.append(record_task_result(
             TaskResult(run_id=run_id, task_id=task.task_id, agent=task.agent, status="succeeded"),
-            store=store, clock=clock,
+            f"result-{task.agent}", store=store, clock=clock,
         ))  # fmt: skip
 
     assert statuses == [None, None, None, RunStatus.SUCCEEDED]
@@ -133,12 +138,12 @@ def test_duplicate_results_leave_the_same_state(
     for task in _tasks_from(taps):
         run_agent_task(task, f"d-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
     result = TaskResult(run_id=run_id, task_id="finance", agent="finance", status="succeeded")
-    record_task_result(result, store=store, clock=clock)
+    record_task_result(result, "result-1", store=store, clock=clock)
     finished = _state(store, run_id)
     run = store.get_run(run_id)
 
-    for _ in range(3):
-        record_task_result(result, store=store, clock=clock)
+    for delivery in ("result-1", "result-2", "result-3"):
+        record_task_result(result, delivery, store=store, clock=clock)
 
     assert _state(store, run_id) == finished
     assert store.get_run(run_id) == run
@@ -177,11 +182,30 @@ def test_a_dead_lettered_task_fails_the_run_with_its_reason(
     store.claim_task(run_id, "insights", "m-x", 60, clock())
     store.release_task(run_id, "insights", "m-x", "ConnectionError: CRM timeout")
 
-    status = fail_dead_lettered_task(doomed, 5, store=store, clock=clock)
-    again = fail_dead_lettered_task(doomed, 5, store=store, clock=clock)
+    status = fail_dead_lettered_task(doomed, 5, "dl-1", store=store, clock=clock)
+    again = fail_dead_lettered_task(doomed, 5, "dl-1", store=store, clock=clock)
 
     assert status is again is RunStatus.FAILED
     run = store.get_run(run_id)
     assert run is not None
     assert run.failure_reasons == ["insights: gave up after 5 delivery attempts; last error: ConnectionError: CRM timeout"]
     assert [e.type for e in store.list_events(run_id)].count("task.dead_lettered") == 1
+
+
+def test_of_two_deliveries_that_see_the_last_task_only_one_finishes_the_run(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    run_id = start_run(RunRequest(workflow="weekly_gtm"), "msg-6", store=store, bus=bus, clock=clock)
+    for task in _tasks_from(taps):
+        run_agent_task(task, f"d-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+    # Both deliveries see every task terminal; the marker decides who writes the outcome.
+    assert store.claim_run_finish(run_id, "result-a") is True
+
+    loser = finish_run_if_complete(run_id, "result-b", store=store, clock=clock)
+    assert loser is None
+    assert store.get_run(run_id).status is RunStatus.RUNNING  # type: ignore[union-attr]
+
+    # The winner crashed before writing; its redelivery (same message id) finishes the run.
+    winner = finish_run_if_complete(run_id, "result-a", store=store, clock=clock)
+    assert winner is RunStatus.SUCCEEDED
+    assert [e.type for e in store.list_events(run_id)].count("run.succeeded") == 1

@@ -1,0 +1,81 @@
+"""Crashes and poison messages in the running local cloud: runs still end, and say why."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from emulators.cloud import LocalCloud
+from shared.adapters.firestore_store import FirestoreStore
+from shared.models import RunStatus, TaskStatus
+from shared.topology import DEAD_LETTERS_TOPIC
+from tests.conftest import Emulators
+from tests.e2e.conftest import start_run_via_api, wait_for_run
+from tests.support import TopicTap, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def restore_agents(cloud: LocalCloud) -> Iterator[None]:
+    """Put every agent back to its normal configuration after the test."""
+    yield
+    for agent in ("finance", "support"):
+        cloud.restart_function(f"agent-{agent}")
+
+
+def _faults(agent: str, **fault: object) -> dict[str, str]:
+    return {"CONTROLROOM_FAULTS": json.dumps({agent: fault})}
+
+
+def test_an_agent_killed_mid_task_is_redelivered_and_the_run_finishes(
+    cloud: LocalCloud, store: FirestoreStore, restore_agents: None
+) -> None:
+    cloud.restart_function("agent-finance", _faults("finance", delay_s=30))
+    run_id = start_run_via_api(cloud)
+
+    def finance_started() -> bool:
+        return any(e.type == "task.started" and e.agent == "finance" for e in store.list_events(run_id))
+
+    wait_for(finance_started, 30, "the finance agent to start its task")
+    cloud.kill_function("agent-finance")
+    cloud.restart_function("agent-finance")
+    run = wait_for_run(store, run_id)
+
+    assert run.status is RunStatus.SUCCEEDED, run.failure_reasons
+    finance = store.get_task(run_id, "finance")
+    assert finance is not None and finance.status is TaskStatus.SUCCEEDED and finance.attempts == 2
+    started = [e.attempt for e in store.list_events(run_id) if e.type == "task.started" and e.agent == "finance"]
+    assert started == [1, 2]
+    failed_posts = [r for r in cloud.pumps["agent-finance"].records if r.error is not None]
+    assert failed_posts, "the killed delivery should have failed at the dispatcher"
+
+
+def test_a_task_failing_every_attempt_is_dead_lettered_and_fails_the_run(
+    cloud: LocalCloud, store: FirestoreStore, emulators: Emulators, restore_agents: None
+) -> None:
+    keep = TopicTap(emulators.project, DEAD_LETTERS_TOPIC)
+    try:
+        cloud.restart_function("agent-support", _faults("support", fail=True))
+        run_id = start_run_via_api(cloud)
+        run = wait_for_run(store, run_id, timeout_s=90)
+        [dead] = keep.pull(expected=1)
+    finally:
+        keep.close()
+
+    assert run.status is RunStatus.FAILED
+    assert run.failure_reasons == [
+        "support: gave up after 5 delivery attempts; last error: InjectedOutage: injected data source outage"
+    ]
+    assert dead.attributes["CloudPubSubDeadLetterSourceSubscription"] == "agent-support"
+    assert dead.attributes["task_id"] == "support"
+    events = store.list_events(run_id)
+    support_failures = [e.attempt for e in events if e.type == "task.attempt_failed" and e.agent == "support"]
+    assert support_failures == [1, 2, 3, 4, 5]
+    assert [e.type for e in events][-2:] == ["task.dead_lettered", "run.failed"] or "task.dead_lettered" in [
+        e.type for e in events
+    ]
+    others = [t for t in store.list_tasks(run_id) if t.agent != "support"]
+    assert all(t.status is TaskStatus.SUCCEEDED for t in others)
