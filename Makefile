@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit test-integration test-e2e lint format local-cloud clean
+.PHONY: install demo test test-unit test-integration test-e2e lint format local-cloud topology clean
 
 install: $(STAMP)
 
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/controlroom demo $(if $(ONCE),--once,)
+
+topology: install
+	$(BIN)/controlroom topology
 
 local-cloud: install
 	$(BIN)/controlroom local-cloud
