@@ -129,7 +129,9 @@ class LocalCloud:
         self._status_url_for_env = f"http://127.0.0.1:{status_port}"
         for function in self.config.topology.functions:
             port = status_port if function.name == "status" else None
-            running = function_process(function, self._function_env(function.name), self.log_dir, port)
+            running = function_process(
+                function, self._function_env(function.name), self.log_dir, port
+            )
             self.functions[function.name] = start_function(running)
         with ThreadPoolExecutor(len(self.functions)) as pool:
             list(pool.map(wait_ready, self.functions.values()))
@@ -191,4 +193,3 @@ class LocalCloud:
     def describe(self) -> str:
         """The URLs as JSON, for printing."""
         return json.dumps(self.urls(), indent=2)
-

@@ -75,7 +75,10 @@ def run_demo(cloud: LocalCloud, timeout_s: float = 180.0) -> bool:
     known = {run.run_id for run in store.list_runs(limit=100)}
     job_names = create_schedules(cloud)
     weekly = next(name for name in job_names if name.endswith("/weekly-gtm"))
-    print(f"\ncreated {len(job_names)} schedule(s) through the Cloud Scheduler API; running {weekly} now")
+    print(
+        f"\ncreated {len(job_names)} schedule(s) through the Cloud Scheduler API; "
+        f"running {weekly} now"
+    )
     started = time.monotonic()
     scheduler_client(cloud.scheduler_address).run_job(name=weekly)
     run = wait_for_new_run(store, known, timeout_s)

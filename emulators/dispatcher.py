@@ -89,7 +89,9 @@ class SubscriptionPump:
         self._pool = ThreadPoolExecutor(self.parallelism, thread_name_prefix=self.subscription.name)
         self._slots = threading.Semaphore(self.parallelism)
         self._http = httpx.Client(timeout=self.subscription.ack_deadline_s)
-        self._thread = threading.Thread(target=self._loop, name=f"pump-{self.subscription.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"pump-{self.subscription.name}", daemon=True
+        )
 
     def start(self) -> None:
         """Begin pulling in the background."""
@@ -165,7 +167,9 @@ class SubscriptionPump:
         self.records.append(record)
         try:
             if error is None:
-                self._subscriber.acknowledge(request={"subscription": self._path, "ack_ids": [received.ack_id]})
+                self._subscriber.acknowledge(
+                    request={"subscription": self._path, "ack_ids": [received.ack_id]}
+                )
             else:
                 backoff = self.subscription.retry.backoff_seconds(attempt)
                 logger.info(

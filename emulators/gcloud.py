@@ -31,7 +31,9 @@ class RunningEmulator:
 def _gcloud() -> str:
     path = shutil.which("gcloud")
     if path is None:
-        raise RuntimeError("the Google Cloud CLI (gcloud) is not on PATH; it provides the emulators")
+        raise RuntimeError(
+            "the Google Cloud CLI (gcloud) is not on PATH; it provides the emulators"
+        )
     return path
 
 
@@ -39,7 +41,9 @@ def start_firestore(project: str, log_dir: Path, port: int | None = None) -> Run
     """Start the Firestore emulator on a free port and wait until it answers."""
     host = f"127.0.0.1:{port or free_port()}"
     argv = [_gcloud(), "emulators", "firestore", "start", f"--host-port={host}", "--quiet"]
-    process = ManagedProcess("firestore-emulator", argv, log_dir / "firestore.log", dict(os.environ))
+    process = ManagedProcess(
+        "firestore-emulator", argv, log_dir / "firestore.log", dict(os.environ)
+    )
     process.start().wait_until(http_answers(f"http://{host}/", expect_ok=True), READY_TIMEOUT_S)
     return RunningEmulator("firestore", host, process)
 

@@ -66,7 +66,7 @@ class ManagedProcess:
         return self.popen is not None and self.popen.poll() is None
 
     def wait_until(self, ready: Callable[[], bool], timeout_s: float) -> None:
-        """Poll `ready` until it holds; fail with the log's tail if the process dies or times out."""
+        """Poll `ready` until it holds; fail with the log's tail on early exit or timeout."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if not self.running:

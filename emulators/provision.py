@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
 from google.protobuf import duration_pb2, timestamp_pb2
@@ -10,7 +12,7 @@ from shared.topology import Subscription, Topology
 
 
 def subscription_request(project: str, sub: Subscription) -> dict[str, object]:
-    """The CreateSubscription request for one declared subscription (pull, as the dispatcher reads)."""
+    """The CreateSubscription request for one declared subscription (pull: the dispatcher reads)."""
     request: dict[str, object] = {
         "name": f"projects/{project}/subscriptions/{sub.name}",
         "topic": f"projects/{project}/topics/{sub.topic}",
@@ -37,15 +39,11 @@ def provision_pubsub(project: str, topology: Topology) -> None:
     subscriber = pubsub_v1.SubscriberClient()
     try:
         for topic in topology.topics:
-            try:
+            with contextlib.suppress(gexc.AlreadyExists):
                 publisher.create_topic(name=publisher.topic_path(project, topic.name))
-            except gexc.AlreadyExists:
-                pass
         for sub in topology.subscriptions:
-            try:
+            with contextlib.suppress(gexc.AlreadyExists):
                 subscriber.create_subscription(request=subscription_request(project, sub))
-            except gexc.AlreadyExists:
-                pass
     finally:
         subscriber.close()
 

@@ -34,7 +34,14 @@ def handle_run_request_event(event: Any) -> None:
         request = parse_message(delivery, RunRequest)
         start_run(request, delivery.message_id, store=svc.store, bus=svc.bus, clock=utcnow)
 
-    consume(_delivery(event), handle, consumer="supervisor-runs", store=svc.store, bus=svc.bus, clock=utcnow)
+    consume(
+        _delivery(event),
+        handle,
+        consumer="supervisor-runs",
+        store=svc.store,
+        bus=svc.bus,
+        clock=utcnow,
+    )
 
 
 def handle_task_result_event(event: Any) -> None:
@@ -47,11 +54,20 @@ def handle_task_result_event(event: Any) -> None:
 
     def handle(delivery: Delivery) -> None:
         if message_type_of(delivery) is not TaskResult:
-            raise InvalidMessageError(f"unexpected message kind {delivery.attributes.get('kind')!r}")
+            raise InvalidMessageError(
+                f"unexpected message kind {delivery.attributes.get('kind')!r}"
+            )
         result = parse_message(delivery, TaskResult)
         record_task_result(result, delivery.message_id, store=svc.store, clock=utcnow)
 
-    consume(_delivery(event), handle, consumer="supervisor-results", store=svc.store, bus=svc.bus, clock=utcnow)
+    consume(
+        _delivery(event),
+        handle,
+        consumer="supervisor-results",
+        store=svc.store,
+        bus=svc.bus,
+        clock=utcnow,
+    )
 
 
 def handle_dead_letter_event(event: Any) -> None:
@@ -114,4 +130,11 @@ def handle_agent_event(event: Any, agent: str) -> None:
             clock=utcnow,
         )
 
-    consume(_delivery(event), handle, consumer=f"agent-{agent}", store=svc.store, bus=svc.bus, clock=utcnow)
+    consume(
+        _delivery(event),
+        handle,
+        consumer=f"agent-{agent}",
+        store=svc.store,
+        bus=svc.bus,
+        clock=utcnow,
+    )

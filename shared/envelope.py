@@ -61,7 +61,9 @@ def delivery_from_cloud_event(event_id: str, data: Any) -> Delivery:
         attributes={str(k): str(v) for k, v in attributes.items()},
         publish_time=message.get("publishTime"),
         subscription=data.get("subscription"),
-        delivery_attempt=int(attempt) if isinstance(attempt, int | str) and str(attempt).isdigit() else None,
+        delivery_attempt=int(attempt)
+        if isinstance(attempt, int | str) and str(attempt).isdigit()
+        else None,
     )
 
 

@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+_EMPTY: dict[str, str] = {}
+# Never mutated: log_context() always sets a fresh merged dict.
 _log_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
-    "controlroom_log_context", default={}
+    "controlroom_log_context", default=_EMPTY
 )
 
 

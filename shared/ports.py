@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.sample_data import SampleDataset
 from shared.models import (
     Artifact,
     IdempotencyRecord,
@@ -17,6 +16,7 @@ from shared.models import (
     TaskDoc,
     TaskStatus,
 )
+from shared.sample_data import SampleDataset
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,9 @@ class Store(Protocol):
         """Every task of a run."""
         ...
 
-    def claim_task(self, run_id: str, task_id: str, owner: str, lease_s: int, now: datetime) -> TaskClaim:
+    def claim_task(
+        self, run_id: str, task_id: str, owner: str, lease_s: int, now: datetime
+    ) -> TaskClaim:
         """Start an attempt unless the task is terminal or leased by another owner."""
         ...
 

@@ -164,7 +164,7 @@ def build_topology() -> Topology:
             "functions/supervisor",
             "on_run_request",
             RUN_REQUESTS_TOPIC,
-            tuple(agent_topic(a) for a in AGENTS) + (DEAD_LETTERS_TOPIC,),
+            (*(agent_topic(a) for a in AGENTS), DEAD_LETTERS_TOPIC),
         ),
         _pubsub_function(
             "supervisor-results",
@@ -198,7 +198,10 @@ def build_topology() -> Topology:
         (
             dead_letter_function,
             dead_letter_subscription.model_copy(
-                update={"dead_letter_topic": None, "retry": RetryPolicy(minimum_backoff_s=1, maximum_backoff_s=60)}
+                update={
+                    "dead_letter_topic": None,
+                    "retry": RetryPolicy(minimum_backoff_s=1, maximum_backoff_s=60),
+                }
             ),
         )
     )
@@ -238,8 +241,8 @@ def build_topology() -> Topology:
     ]
     return Topology(
         topics=tuple(topics),
-        subscriptions=tuple(s for _, s in pairs) + (keep_dead_letters,),
-        functions=tuple(f for f, _ in pairs) + tuple(http_functions),
+        subscriptions=(*(s for _, s in pairs), keep_dead_letters),
+        functions=(*(f for f, _ in pairs), *http_functions),
         schedules=tuple(schedules),
     )
 

@@ -13,7 +13,9 @@ from google.pubsub_v1 import types as pubsub_types
 T = TypeVar("T")
 
 
-def wait_for(check: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.1) -> T:
+def wait_for(
+    check: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.1
+) -> T:
     """Poll `check` until it returns something truthy; fail naming `what` after the deadline."""
     deadline = time.monotonic() + timeout_s
     last: T | None = None
@@ -30,7 +32,9 @@ class TopicTap:
 
     def __init__(self, project: str, topic: str) -> None:
         self.subscriber = pubsub_v1.SubscriberClient()
-        self.path = self.subscriber.subscription_path(project, f"tap-{topic}-{uuid.uuid4().hex[:8]}")
+        self.path = self.subscriber.subscription_path(
+            project, f"tap-{topic}-{uuid.uuid4().hex[:8]}"
+        )
         self.subscriber.create_subscription(
             request={"name": self.path, "topic": f"projects/{project}/topics/{topic}"}
         )
@@ -46,13 +50,16 @@ class TopicTap:
                     request={"subscription": self.path, "max_messages": 100},
                     timeout=min(remaining, 5.0),
                 )
-            except Exception as exc:  # noqa: BLE001 - a pull timeout just means "nothing yet"
+            except Exception as exc:
                 if "Deadline" in type(exc).__name__:
                     continue
                 raise
             if response.received_messages:
                 self.subscriber.acknowledge(
-                    request={"subscription": self.path, "ack_ids": [m.ack_id for m in response.received_messages]}
+                    request={
+                        "subscription": self.path,
+                        "ack_ids": [m.ack_id for m in response.received_messages],
+                    }
                 )
                 messages.extend(m.message for m in response.received_messages)
         return messages
@@ -61,14 +68,21 @@ class TopicTap:
         """Whatever is waiting right now (one short pull)."""
         try:
             response = self.subscriber.pull(
-                request={"subscription": self.path, "max_messages": 100, "return_immediately": True},
+                request={
+                    "subscription": self.path,
+                    "max_messages": 100,
+                    "return_immediately": True,
+                },
                 timeout=2.0,
             )
-        except Exception:  # noqa: BLE001
+        except Exception:
             return []
         if response.received_messages:
             self.subscriber.acknowledge(
-                request={"subscription": self.path, "ack_ids": [m.ack_id for m in response.received_messages]}
+                request={
+                    "subscription": self.path,
+                    "ack_ids": [m.ack_id for m in response.received_messages],
+                }
             )
         return [m.message for m in response.received_messages]
 

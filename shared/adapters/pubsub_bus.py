@@ -30,6 +30,8 @@ class PubSubBus:
 
     def publish_raw(self, topic: str, data: bytes, attributes: dict[str, str]) -> str:
         """Publish bytes as they are and wait for the broker's acknowledgement."""
-        future = self.client.publish(self.client.topic_path(self.project_id, topic), data, **attributes)
+        future = self.client.publish(
+            self.client.topic_path(self.project_id, topic), data, **attributes
+        )
         message_id: str = future.result(timeout=PUBLISH_TIMEOUT_S)
         return message_id

@@ -80,7 +80,9 @@ def build_analysis_graph(spec: AnalysisAgentSpec) -> CompiledStateGraph[Any, Any
 
     graph = StateGraph(AgentState, context_schema=AgentContext)
     # Loading data may hit a transient outage; the prose step retries inside the LLM layer.
-    graph.add_node("analyse", analyse, retry_policy=RetryPolicy(max_attempts=2, initial_interval=0.2))
+    graph.add_node(
+        "analyse", analyse, retry_policy=RetryPolicy(max_attempts=2, initial_interval=0.2)
+    )
     graph.add_node("write", write)
     graph.add_edge(START, "analyse")
     graph.add_edge("analyse", "write")

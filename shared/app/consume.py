@@ -30,7 +30,9 @@ def consume(
     Returning acks the message; raising makes Pub/Sub redeliver it with backoff.
     """
     run_id = delivery.attributes.get("run_id")
-    with log_context(run_id=run_id, task_id=delivery.attributes.get("task_id"), message_id=delivery.message_id):
+    with log_context(
+        run_id=run_id, task_id=delivery.attributes.get("task_id"), message_id=delivery.message_id
+    ):
         try:
             handle(delivery)
         except PermanentError as exc:

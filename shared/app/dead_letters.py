@@ -33,7 +33,9 @@ def record_dead_letter(delivery: Delivery, *, store: Store, clock: Callable[[], 
         return "task failed"
     run_id = delivery.attributes.get("run_id")
     if not run_id or store.get_run(run_id) is None:
-        logger.error("dead letter %s names no known run; kept on the dead-letter topic", delivery.message_id)
+        logger.error(
+            "dead letter %s names no known run; kept on the dead-letter topic", delivery.message_id
+        )
         return "no run"
     source = delivery.dead_lettered_from or "a consumer"
     store.append_event(

@@ -34,9 +34,7 @@ def run_id_for(request: RunRequest, message_id: str) -> str:
     return request.run_id or f"{request.workflow}-{stable_id('run', message_id, length=12)}"
 
 
-def start_run(
-    request: RunRequest, message_id: str, *, store: Store, bus: Bus, clock: Clock
-) -> str:
+def start_run(request: RunRequest, message_id: str, *, store: Store, bus: Bus, clock: Clock) -> str:
     """Create the run and one task per agent, then publish every task still pending."""
     workflow = get_workflow(request.workflow)
     run_id = run_id_for(request, message_id)
@@ -95,7 +93,9 @@ def record_task_result(
         raise InvalidMessageError(f"result for unknown task {result.run_id}/{result.task_id}")
     if not task.status.terminal:
         # The agent writes its task before it reports; a result ahead of its task is stale.
-        raise InvalidMessageError(f"task {result.task_id} reported {result.status} but is {task.status}")
+        raise InvalidMessageError(
+            f"task {result.task_id} reported {result.status} but is {task.status}"
+        )
     return finish_run_if_complete(result.run_id, delivery_id, store=store, clock=clock)
 
 
@@ -159,7 +159,9 @@ def finish_run_if_complete(
         }
     )
     store.finish_run(finished)
-    message = "run succeeded" if status is RunStatus.SUCCEEDED else "run failed: " + "; ".join(failures)
+    message = (
+        "run succeeded" if status is RunStatus.SUCCEEDED else "run failed: " + "; ".join(failures)
+    )
     store.append_event(run_event(run_id, f"run.{status.value}", message, now))
     logger.info("run %s finished %s", run_id, status.value)
     return status

@@ -128,8 +128,11 @@ def _finish(
 
 def _report(bus: Bus, task: TaskDoc) -> None:
     """Tell the supervisor the task is terminal (safe to repeat: the supervisor dedupes)."""
-    status = "succeeded" if task.status is TaskStatus.SUCCEEDED else "failed"
     result = TaskResult(
-        run_id=task.run_id, task_id=task.task_id, agent=task.agent, status=status, error=task.error
+        run_id=task.run_id,
+        task_id=task.task_id,
+        agent=task.agent,
+        status="succeeded" if task.status is TaskStatus.SUCCEEDED else "failed",
+        error=task.error,
     )
     bus.publish(TASK_RESULTS_TOPIC, result)

@@ -10,7 +10,9 @@ import flask
 from shared.errors import PermanentError
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> flask.Response:
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> flask.Response:
     """A JSON response with the given status."""
     return flask.Response(
         json.dumps(body, default=str, indent=None),

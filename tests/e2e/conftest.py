@@ -20,7 +20,9 @@ RUN_TIMEOUT_S = 60.0
 def cloud(emulators: Emulators, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     """The local cloud on the session's emulators (functions, delivery, scheduler)."""
     config = LocalCloudConfig(
-        project=emulators.project, api_token=API_TOKEN, workdir=tmp_path_factory.mktemp("local-cloud")
+        project=emulators.project,
+        api_token=API_TOKEN,
+        workdir=tmp_path_factory.mktemp("local-cloud"),
     )
     local = LocalCloud(config).start(emulators=(emulators.firestore, emulators.pubsub))
     yield local

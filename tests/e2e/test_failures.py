@@ -37,7 +37,9 @@ def test_an_agent_killed_mid_task_is_redelivered_and_the_run_finishes(
     run_id = start_run_via_api(cloud)
 
     def finance_started() -> bool:
-        return any(e.type == "task.started" and e.agent == "finance" for e in store.list_events(run_id))
+        return any(
+            e.type == "task.started" and e.agent == "finance" for e in store.list_events(run_id)
+        )
 
     wait_for(finance_started, 30, "the finance agent to start its task")
     cloud.kill_function("agent-finance")
@@ -47,7 +49,11 @@ def test_an_agent_killed_mid_task_is_redelivered_and_the_run_finishes(
     assert run.status is RunStatus.SUCCEEDED, run.failure_reasons
     finance = store.get_task(run_id, "finance")
     assert finance is not None and finance.status is TaskStatus.SUCCEEDED and finance.attempts == 2
-    started = [e.attempt for e in store.list_events(run_id) if e.type == "task.started" and e.agent == "finance"]
+    started = [
+        e.attempt
+        for e in store.list_events(run_id)
+        if e.type == "task.started" and e.agent == "finance"
+    ]
     assert started == [1, 2]
     failed_posts = [r for r in cloud.pumps["agent-finance"].records if r.error is not None]
     assert failed_posts, "the killed delivery should have failed at the dispatcher"
@@ -67,15 +73,19 @@ def test_a_task_failing_every_attempt_is_dead_lettered_and_fails_the_run(
 
     assert run.status is RunStatus.FAILED
     assert run.failure_reasons == [
-        "support: gave up after 5 delivery attempts; last error: InjectedOutage: injected data source outage"
+        "support: gave up after 5 delivery attempts; "
+        "last error: InjectedOutage: injected data source outage"
     ]
     assert dead.attributes["CloudPubSubDeadLetterSourceSubscription"] == "agent-support"
     assert dead.attributes["task_id"] == "support"
     events = store.list_events(run_id)
-    support_failures = [e.attempt for e in events if e.type == "task.attempt_failed" and e.agent == "support"]
-    assert support_failures == [1, 2, 3, 4, 5]
-    assert [e.type for e in events][-2:] == ["task.dead_lettered", "run.failed"] or "task.dead_lettered" in [
-        e.type for e in events
+    support_failures = [
+        e.attempt for e in events if e.type == "task.attempt_failed" and e.agent == "support"
     ]
+    assert support_failures == [1, 2, 3, 4, 5]
+    assert [e.type for e in events][-2:] == [
+        "task.dead_lettered",
+        "run.failed",
+    ] or "task.dead_lettered" in [e.type for e in events]
     others = [t for t in store.list_tasks(run_id) if t.agent != "support"]
     assert all(t.status is TaskStatus.SUCCEEDED for t in others)

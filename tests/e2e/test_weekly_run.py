@@ -68,7 +68,9 @@ def test_duplicate_deliveries_of_a_task_and_a_result_change_nothing(
     wait_for(delivered, 30, "the duplicates to be delivered and acknowledged")
     # The agent's duplicate re-reports its stored result: wait for that echo to be consumed too.
     echoes = results_seen + 2 + 2
-    wait_for(lambda: len(cloud.pumps["supervisor-results"].records) >= echoes, 30, "the echoed results")
+    wait_for(
+        lambda: len(cloud.pumps["supervisor-results"].records) >= echoes, 30, "the echoed results"
+    )
     after = (
         store.get_run(run_id),
         store.list_tasks(run_id),
@@ -77,7 +79,9 @@ def test_duplicate_deliveries_of_a_task_and_a_result_change_nothing(
     assert after == before
 
 
-def test_a_bad_request_to_the_api_is_rejected_over_http(cloud: LocalCloud, store: FirestoreStore) -> None:
+def test_a_bad_request_to_the_api_is_rejected_over_http(
+    cloud: LocalCloud, store: FirestoreStore
+) -> None:
     response = httpx.post(
         f"{cloud.webhooks_url}/runs",
         content=json.dumps({"workflow": "monthly_magic"}),

@@ -15,7 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def function_client(source: str, target: str, signature: str) -> flask.testing.FlaskClient:
     """A test client of the framework's own app for functions/<source>/main.py."""
-    app = functions_framework.create_app(target, str(REPO / "functions" / source / "main.py"), signature)
+    app = functions_framework.create_app(
+        target, str(REPO / "functions" / source / "main.py"), signature
+    )
     return app.test_client()
 
 

@@ -30,7 +30,9 @@ def results(emulators: Emulators) -> Iterator[TopicTap]:
     tap.close()
 
 
-def _post(source: str, target: str, data: bytes, attributes: dict[str, str], message_id: str) -> int:
+def _post(
+    source: str, target: str, data: bytes, attributes: dict[str, str], message_id: str
+) -> int:
     client = function_client(source, target, "cloudevent")
     headers, body = pubsub_cloud_event(data, attributes, message_id)
     response = client.post("/", headers=headers, data=body)
@@ -46,24 +48,65 @@ def test_the_whole_run_through_the_real_function_entry_points(
     assert _post("supervisor", "on_run_request", request, {"kind": "run_request"}, "m-1") == 200
     for agent in ("marketing", "finance", "insights", "support"):
         task = AgentTask(run_id="run-fn-1", task_id=agent, agent=agent, workflow="weekly_gtm")
-        status = _post(f"agents/{agent}", "on_task", task.model_dump_json().encode(), task.attributes(), f"t-{agent}")
+        status = _post(
+            f"agents/{agent}",
+            "on_task",
+            task.model_dump_json().encode(),
+            task.attributes(),
+            f"t-{agent}",
+        )
         assert status == 200
     for message in results.pull(expected=4):
-        assert _post("supervisor", "on_task_result", message.data, dict(message.attributes), message.message_id) == 200
+        assert (
+            _post(
+                "supervisor",
+                "on_task_result",
+                message.data,
+                dict(message.attributes),
+                message.message_id,
+            )
+            == 200
+        )
 
     run = store.get_run("run-fn-1")
     assert run is not None and run.status is RunStatus.SUCCEEDED
-    assert all(t.status is TaskStatus.SUCCEEDED and t.attempts == 1 for t in store.list_tasks("run-fn-1"))
+    assert all(
+        t.status is TaskStatus.SUCCEEDED and t.attempts == 1 for t in store.list_tasks("run-fn-1")
+    )
 
 
 @pytest.mark.parametrize(
     ("source", "target", "data", "attributes", "reason"),
     [
         ("supervisor", "on_run_request", b"{oops", {"kind": "run_request"}, "payload is not JSON"),
-        ("supervisor", "on_run_request", b'{"workflow": "nope"}', {"kind": "run_request"}, "unknown workflow 'nope'"),
-        ("supervisor", "on_run_request", b'{"workflow": 5}', {"kind": "run_request"}, "workflow: Input should be a valid string"),
-        ("supervisor", "on_task_result", b"{}", {"kind": "surprise"}, "unexpected message kind 'surprise'"),
-        ("agents/finance", "on_task", b'{"run_id": "r"}', {"kind": "agent_task"}, "task_id: Field required"),
+        (
+            "supervisor",
+            "on_run_request",
+            b'{"workflow": "nope"}',
+            {"kind": "run_request"},
+            "unknown workflow 'nope'",
+        ),
+        (
+            "supervisor",
+            "on_run_request",
+            b'{"workflow": 5}',
+            {"kind": "run_request"},
+            "workflow: Input should be a valid string",
+        ),
+        (
+            "supervisor",
+            "on_task_result",
+            b"{}",
+            {"kind": "surprise"},
+            "unexpected message kind 'surprise'",
+        ),
+        (
+            "agents/finance",
+            "on_task",
+            b'{"run_id": "r"}',
+            {"kind": "agent_task"},
+            "task_id: Field required",
+        ),
     ],
 )
 def test_a_message_that_can_never_succeed_is_dead_lettered_with_its_reason(
@@ -88,10 +131,24 @@ def test_a_rejected_message_of_a_known_run_is_on_its_timeline(
     clean_emulators: Emulators, dead_letters: TopicTap
 ) -> None:
     store = FirestoreStore(clean_emulators.project)
-    _post("supervisor", "on_run_request", b'{"workflow": "weekly_gtm", "run_id": "run-fn-2"}', {"kind": "run_request"}, "m-2")
-    wrong_agent = AgentTask(run_id="run-fn-2", task_id="finance", agent="finance", workflow="weekly_gtm")
+    _post(
+        "supervisor",
+        "on_run_request",
+        b'{"workflow": "weekly_gtm", "run_id": "run-fn-2"}',
+        {"kind": "run_request"},
+        "m-2",
+    )
+    wrong_agent = AgentTask(
+        run_id="run-fn-2", task_id="finance", agent="finance", workflow="weekly_gtm"
+    )
 
-    status = _post("agents/marketing", "on_task", wrong_agent.model_dump_json().encode(), wrong_agent.attributes(), "m-3")
+    status = _post(
+        "agents/marketing",
+        "on_task",
+        wrong_agent.model_dump_json().encode(),
+        wrong_agent.attributes(),
+        "m-3",
+    )
 
     assert status == 200
     [parked] = dead_letters.pull(expected=1)
@@ -101,24 +158,42 @@ def test_a_rejected_message_of_a_known_run_is_on_its_timeline(
     assert "task for agent 'finance' delivered to 'marketing'" in rejected[0].message
 
 
-def test_a_task_for_an_unknown_run_is_dead_lettered(clean_emulators: Emulators, dead_letters: TopicTap) -> None:
-    task = AgentTask(run_id="run-never-created", task_id="finance", agent="finance", workflow="weekly_gtm")
+def test_a_task_for_an_unknown_run_is_dead_lettered(
+    clean_emulators: Emulators, dead_letters: TopicTap
+) -> None:
+    task = AgentTask(
+        run_id="run-never-created", task_id="finance", agent="finance", workflow="weekly_gtm"
+    )
 
-    status = _post("agents/finance", "on_task", task.model_dump_json().encode(), task.attributes(), "m-4")
+    status = _post(
+        "agents/finance", "on_task", task.model_dump_json().encode(), task.attributes(), "m-4"
+    )
 
     assert status == 200
     [parked] = dead_letters.pull(expected=1)
     assert parked.attributes["reason"] == "task run-never-created/finance does not exist"
 
 
-def test_a_task_leased_by_another_delivery_answers_500_so_pubsub_redelivers(clean_emulators: Emulators) -> None:
+def test_a_task_leased_by_another_delivery_answers_500_so_pubsub_redelivers(
+    clean_emulators: Emulators,
+) -> None:
     store = FirestoreStore(clean_emulators.project)
-    _post("supervisor", "on_run_request", b'{"workflow": "weekly_gtm", "run_id": "run-fn-3"}', {"kind": "run_request"}, "m-5")
+    _post(
+        "supervisor",
+        "on_run_request",
+        b'{"workflow": "weekly_gtm", "run_id": "run-fn-3"}',
+        {"kind": "run_request"},
+        "m-5",
+    )
     store.claim_task("run-fn-3", "finance", "another-delivery", 600, utcnow())
     task = AgentTask(run_id="run-fn-3", task_id="finance", agent="finance", workflow="weekly_gtm")
 
-    status = _post("agents/finance", "on_task", task.model_dump_json().encode(), task.attributes(), "m-6")
+    status = _post(
+        "agents/finance", "on_task", task.model_dump_json().encode(), task.attributes(), "m-6"
+    )
 
     assert status == 500
     finance = store.get_task("run-fn-3", "finance")
-    assert finance is not None and finance.attempts == 1 and finance.lease_owner == "another-delivery"
+    assert (
+        finance is not None and finance.attempts == 1 and finance.lease_owner == "another-delivery"
+    )

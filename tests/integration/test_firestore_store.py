@@ -15,17 +15,25 @@ pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
 
 
-def _run(store: FirestoreStore, run_id: str = "run-store-1", agents: tuple[str, ...] = ("a1", "a2")) -> None:
-    run = RunDoc(run_id=run_id, workflow="weekly_gtm", trigger="api", task_count=len(agents), created_at=NOW)
+def _run(
+    store: FirestoreStore, run_id: str = "run-store-1", agents: tuple[str, ...] = ("a1", "a2")
+) -> None:
+    run = RunDoc(
+        run_id=run_id, workflow="weekly_gtm", trigger="api", task_count=len(agents), created_at=NOW
+    )
     tasks = [TaskDoc(run_id=run_id, task_id=a, agent=a, created_at=NOW) for a in agents]
     assert store.create_run(run, tasks, [run_event(run_id, "run.created", "created", NOW)])
 
 
 def test_create_run_is_atomic_and_happens_once(store: FirestoreStore) -> None:
     _run(store)
-    again = RunDoc(run_id="run-store-1", workflow="other", trigger="api", task_count=9, created_at=NOW)
+    again = RunDoc(
+        run_id="run-store-1", workflow="other", trigger="api", task_count=9, created_at=NOW
+    )
 
-    created = store.create_run(again, [TaskDoc(run_id="run-store-1", task_id="x", agent="x", created_at=NOW)], [])
+    created = store.create_run(
+        again, [TaskDoc(run_id="run-store-1", task_id="x", agent="x", created_at=NOW)], []
+    )
 
     assert created is False
     run = store.get_run("run-store-1")
@@ -38,7 +46,9 @@ def test_claim_counts_attempts_and_respects_another_owners_lease(store: Firestor
 
     first = store.claim_task("run-store-1", "a1", "msg-1", 60, NOW)
     other = store.claim_task("run-store-1", "a1", "msg-2", 60, NOW + timedelta(seconds=1))
-    same_message_again = store.claim_task("run-store-1", "a1", "msg-1", 60, NOW + timedelta(seconds=2))
+    same_message_again = store.claim_task(
+        "run-store-1", "a1", "msg-1", 60, NOW + timedelta(seconds=2)
+    )
     after_expiry = store.claim_task("run-store-1", "a1", "msg-3", 60, NOW + timedelta(seconds=120))
 
     assert (first.outcome, first.task.attempts) == ("claimed", 1)
@@ -47,7 +57,9 @@ def test_claim_counts_attempts_and_respects_another_owners_lease(store: Firestor
     assert (after_expiry.outcome, after_expiry.task.attempts) == ("claimed", 3)
 
 
-def test_finish_task_happens_once_and_terminal_tasks_cannot_be_claimed(store: FirestoreStore) -> None:
+def test_finish_task_happens_once_and_terminal_tasks_cannot_be_claimed(
+    store: FirestoreStore,
+) -> None:
     _run(store)
     store.claim_task("run-store-1", "a1", "msg-1", 60, NOW)
 
@@ -77,8 +89,12 @@ def test_release_records_the_error_and_frees_the_lease(store: FirestoreStore) ->
 
 def test_events_are_deduplicated_by_id_and_listed_in_time_order(store: FirestoreStore) -> None:
     _run(store)
-    later = run_event("run-store-1", "task.started", "second", NOW + timedelta(seconds=5), task_id="a1", attempt=1)
-    earlier = run_event("run-store-1", "task.started", "first", NOW + timedelta(seconds=1), task_id="a2", attempt=1)
+    later = run_event(
+        "run-store-1", "task.started", "second", NOW + timedelta(seconds=5), task_id="a1", attempt=1
+    )
+    earlier = run_event(
+        "run-store-1", "task.started", "first", NOW + timedelta(seconds=1), task_id="a2", attempt=1
+    )
 
     assert store.append_event(later) is True
     assert store.append_event(earlier) is True

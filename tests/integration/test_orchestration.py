@@ -64,13 +64,27 @@ def _state(store: FirestoreStore, run_id: str) -> tuple[object, ...]:
 def test_a_run_fans_out_one_task_per_agent_and_finishes_when_all_report(
     store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
 ) -> None:
-    run_id = start_run(RunRequest(workflow="weekly_gtm", trigger="schedule"), "msg-1", store=store, bus=bus, clock=clock)
+    run_id = start_run(
+        RunRequest(workflow="weekly_gtm", trigger="schedule"),
+        "msg-1",
+        store=store,
+        bus=bus,
+        clock=clock,
+    )
     tasks = _tasks_from(taps)
     assert sorted(t.agent for t in tasks) == sorted(AGENTS)
 
     statuses = []
     for task in tasks:
-        run_agent_task(task, f"delivery-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+        run_agent_task(
+            task,
+            f"delivery-{task.agent}",
+            store=store,
+            bus=bus,
+            runner=real_agent,
+            lease_s=60,
+            clock=clock,
+        )
         statuses.append(record_task_result(
             TaskResult(run_id=run_id, task_id=task.task_id, agent=task.agent, status="succeeded"),
             f"result-{task.agent}", store=store, clock=clock,
@@ -95,7 +109,15 @@ def test_duplicate_run_request_creates_nothing_new(
     run_id = start_run(request, "msg-dup", store=store, bus=bus, clock=clock)
     tasks = _tasks_from(taps)
     for task in tasks[:2]:
-        run_agent_task(task, f"d-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+        run_agent_task(
+            task,
+            f"d-{task.agent}",
+            store=store,
+            bus=bus,
+            runner=real_agent,
+            lease_s=60,
+            clock=clock,
+        )
     before = _state(store, run_id)
 
     again = start_run(request, "msg-dup", store=store, bus=bus, clock=clock)
@@ -112,7 +134,9 @@ def test_duplicate_run_request_creates_nothing_new(
 def test_duplicate_task_delivery_runs_the_agent_once(
     store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
 ) -> None:
-    run_id = start_run(RunRequest(workflow="weekly_gtm"), "msg-2", store=store, bus=bus, clock=clock)
+    run_id = start_run(
+        RunRequest(workflow="weekly_gtm"), "msg-2", store=store, bus=bus, clock=clock
+    )
     task = next(t for t in _tasks_from(taps) if t.agent == "finance")
     calls: list[str] = []
 
@@ -120,9 +144,13 @@ def test_duplicate_task_delivery_runs_the_agent_once(
         calls.append(t.task_id)
         return real_agent(t)
 
-    first = run_agent_task(task, "delivery-1", store=store, bus=bus, runner=counting_agent, lease_s=60, clock=clock)
+    first = run_agent_task(
+        task, "delivery-1", store=store, bus=bus, runner=counting_agent, lease_s=60, clock=clock
+    )
     before = _state(store, run_id)
-    second = run_agent_task(task, "delivery-2", store=store, bus=bus, runner=counting_agent, lease_s=60, clock=clock)
+    second = run_agent_task(
+        task, "delivery-2", store=store, bus=bus, runner=counting_agent, lease_s=60, clock=clock
+    )
 
     assert first is second is TaskStatus.SUCCEEDED
     assert calls == ["finance"]
@@ -134,9 +162,19 @@ def test_duplicate_task_delivery_runs_the_agent_once(
 def test_duplicate_results_leave_the_same_state(
     store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
 ) -> None:
-    run_id = start_run(RunRequest(workflow="weekly_gtm"), "msg-3", store=store, bus=bus, clock=clock)
+    run_id = start_run(
+        RunRequest(workflow="weekly_gtm"), "msg-3", store=store, bus=bus, clock=clock
+    )
     for task in _tasks_from(taps):
-        run_agent_task(task, f"d-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+        run_agent_task(
+            task,
+            f"d-{task.agent}",
+            store=store,
+            bus=bus,
+            runner=real_agent,
+            lease_s=60,
+            clock=clock,
+        )
     result = TaskResult(run_id=run_id, task_id="finance", agent="finance", status="succeeded")
     record_task_result(result, "result-1", store=store, clock=clock)
     finished = _state(store, run_id)
@@ -152,7 +190,9 @@ def test_duplicate_results_leave_the_same_state(
 def test_a_failing_attempt_is_on_the_timeline_and_the_retry_succeeds(
     store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
 ) -> None:
-    run_id = start_run(RunRequest(workflow="weekly_gtm"), "msg-4", store=store, bus=bus, clock=clock)
+    run_id = start_run(
+        RunRequest(workflow="weekly_gtm"), "msg-4", store=store, bus=bus, clock=clock
+    )
     task = next(t for t in _tasks_from(taps) if t.agent == "support")
 
     def broken(t: AgentTask) -> AgentOutcome:
@@ -162,7 +202,9 @@ def test_a_failing_attempt_is_on_the_timeline_and_the_retry_succeeds(
         run_agent_task(task, "m-1", store=store, bus=bus, runner=broken, lease_s=60, clock=clock)
     run_agent_task(task, "m-1", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
 
-    support_events = [(e.type, e.attempt) for e in store.list_events(run_id) if e.agent == "support"]
+    support_events = [
+        (e.type, e.attempt) for e in store.list_events(run_id) if e.agent == "support"
+    ]
     assert support_events == [
         ("task.started", 1), ("task.attempt_failed", 1), ("task.started", 2), ("task.succeeded", 2)
     ]  # fmt: skip
@@ -173,12 +215,22 @@ def test_a_failing_attempt_is_on_the_timeline_and_the_retry_succeeds(
 def test_a_dead_lettered_task_fails_the_run_with_its_reason(
     store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
 ) -> None:
-    run_id = start_run(RunRequest(workflow="weekly_gtm"), "msg-5", store=store, bus=bus, clock=clock)
+    run_id = start_run(
+        RunRequest(workflow="weekly_gtm"), "msg-5", store=store, bus=bus, clock=clock
+    )
     tasks = _tasks_from(taps)
     doomed = next(t for t in tasks if t.agent == "insights")
     for task in tasks:
         if task is not doomed:
-            run_agent_task(task, f"d-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+            run_agent_task(
+                task,
+                f"d-{task.agent}",
+                store=store,
+                bus=bus,
+                runner=real_agent,
+                lease_s=60,
+                clock=clock,
+            )
     store.claim_task(run_id, "insights", "m-x", 60, clock())
     store.release_task(run_id, "insights", "m-x", "ConnectionError: CRM timeout")
 
@@ -188,16 +240,28 @@ def test_a_dead_lettered_task_fails_the_run_with_its_reason(
     assert status is again is RunStatus.FAILED
     run = store.get_run(run_id)
     assert run is not None
-    assert run.failure_reasons == ["insights: gave up after 5 delivery attempts; last error: ConnectionError: CRM timeout"]
+    assert run.failure_reasons == [
+        "insights: gave up after 5 delivery attempts; last error: ConnectionError: CRM timeout"
+    ]
     assert [e.type for e in store.list_events(run_id)].count("task.dead_lettered") == 1
 
 
 def test_of_two_deliveries_that_see_the_last_task_only_one_finishes_the_run(
     store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
 ) -> None:
-    run_id = start_run(RunRequest(workflow="weekly_gtm"), "msg-6", store=store, bus=bus, clock=clock)
+    run_id = start_run(
+        RunRequest(workflow="weekly_gtm"), "msg-6", store=store, bus=bus, clock=clock
+    )
     for task in _tasks_from(taps):
-        run_agent_task(task, f"d-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock)
+        run_agent_task(
+            task,
+            f"d-{task.agent}",
+            store=store,
+            bus=bus,
+            runner=real_agent,
+            lease_s=60,
+            clock=clock,
+        )
     # Both deliveries see every task terminal; the marker decides who writes the outcome.
     assert store.claim_run_finish(run_id, "result-a") is True
 

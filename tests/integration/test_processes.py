@@ -45,7 +45,9 @@ def test_stopping_an_emulator_stops_its_java_child(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_an_interrupted_owner_leaves_no_emulator_behind(tmp_path: Path, sig: signal.Signals) -> None:
+def test_an_interrupted_owner_leaves_no_emulator_behind(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     script = textwrap.dedent(
         f"""
         import sys, time
@@ -56,7 +58,9 @@ def test_an_interrupted_owner_leaves_no_emulator_behind(tmp_path: Path, sig: sig
         time.sleep(120)
         """
     )
-    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as owner:
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+    ) as owner:
         assert owner.stdout is not None
         pgid = int(owner.stdout.readline())
         assert "java" in wait_for(lambda: group_members(pgid), 30, "the emulator's processes")
@@ -64,4 +68,6 @@ def test_an_interrupted_owner_leaves_no_emulator_behind(tmp_path: Path, sig: sig
         owner.send_signal(sig)
         owner.wait(timeout=30)
 
-    wait_for(lambda: group_members(pgid) == [], 30, f"the emulator group to be gone after {sig.name}")
+    wait_for(
+        lambda: group_members(pgid) == [], 30, f"the emulator group to be gone after {sig.name}"
+    )

@@ -21,16 +21,27 @@ NOW = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def client(clean_emulators: Emulators) -> flask.testing.FlaskClient:
     store = FirestoreStore(clean_emulators.project)
-    run = RunDoc(run_id="run-page-1", workflow="weekly_gtm", trigger="schedule", task_count=1, created_at=NOW)
+    run = RunDoc(
+        run_id="run-page-1", workflow="weekly_gtm", trigger="schedule", task_count=1, created_at=NOW
+    )
     task = TaskDoc(run_id="run-page-1", task_id="finance", agent="finance", created_at=NOW)
-    store.create_run(run, [task], [run_event("run-page-1", "run.created", "Weekly report requested", NOW)])
-    store.finish_task("run-page-1", "finance", TaskStatus.FAILED, NOW, error="<script>alert(1)</script>")
+    store.create_run(
+        run, [task], [run_event("run-page-1", "run.created", "Weekly report requested", NOW)]
+    )
+    store.finish_task(
+        "run-page-1", "finance", TaskStatus.FAILED, NOW, error="<script>alert(1)</script>"
+    )
     done = run.model_copy(update={
         "status": RunStatus.FAILED, "duration_s": 4.2, "failure_reasons": ["finance: boom"],
         "usage": LlmUsage(tokens_in=120, tokens_out=80, cost_usd=0.0012, calls=1),
     })  # fmt: skip
     store.finish_run(done)
-    store.save_artifact("run-page-1", Artifact(name="report.md", content_type="text/markdown", content="# Report", created_at=NOW))
+    store.save_artifact(
+        "run-page-1",
+        Artifact(
+            name="report.md", content_type="text/markdown", content="# Report", created_at=NOW
+        ),
+    )
     return function_client("status", "status_page", "http")
 
 
@@ -38,11 +49,15 @@ def test_runs_list_as_json_and_html(client: flask.testing.FlaskClient) -> None:
     as_json = client.get("/api/runs").get_json()
     html = client.get("/runs").get_data(as_text=True)
 
-    assert [(r["run_id"], r["status"], r["duration_s"]) for r in as_json["runs"]] == [("run-page-1", "failed", 4.2)]
+    assert [(r["run_id"], r["status"], r["duration_s"]) for r in as_json["runs"]] == [
+        ("run-page-1", "failed", 4.2)
+    ]
     assert 'href="/runs/run-page-1"' in html and "$0.0012" in html
 
 
-def test_run_detail_shows_tasks_and_timeline_with_escaping(client: flask.testing.FlaskClient) -> None:
+def test_run_detail_shows_tasks_and_timeline_with_escaping(
+    client: flask.testing.FlaskClient,
+) -> None:
     detail = client.get("/api/runs/run-page-1").get_json()
     html = client.get("/runs/run-page-1").get_data(as_text=True)
 

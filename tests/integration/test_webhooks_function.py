@@ -36,8 +36,12 @@ def _idempotency_docs(store: FirestoreStore) -> list[str]:
     return [d.id for d in store.client.collection("idempotency").list_documents()]
 
 
-def test_a_valid_request_publishes_one_run_request(client: flask.testing.FlaskClient, run_requests: TopicTap) -> None:
-    response = client.post("/runs", json={"workflow": "weekly_gtm", "params": {"window_days": 14}}, headers=AUTH)
+def test_a_valid_request_publishes_one_run_request(
+    client: flask.testing.FlaskClient, run_requests: TopicTap
+) -> None:
+    response = client.post(
+        "/runs", json={"workflow": "weekly_gtm", "params": {"window_days": 14}}, headers=AUTH
+    )
 
     assert response.status_code == 202
     body = response.get_json()
@@ -45,7 +49,11 @@ def test_a_valid_request_publishes_one_run_request(client: flask.testing.FlaskCl
     assert body["status_url"] == f"http://status.test/runs/{body['run_id']}"
     [message] = run_requests.pull(expected=1)
     request = RunRequest.model_validate_json(message.data)
-    assert (request.run_id, request.trigger, request.params) == (body["run_id"], "api", {"window_days": 14})
+    assert (request.run_id, request.trigger, request.params) == (
+        body["run_id"],
+        "api",
+        {"window_days": 14},
+    )
     assert message.attributes["kind"] == "run_request"
 
 
@@ -53,12 +61,32 @@ def test_a_valid_request_publishes_one_run_request(client: flask.testing.FlaskCl
     ("headers", "body", "status", "error"),
     [
         ({}, {"workflow": "weekly_gtm"}, 401, "missing 'Authorization: Bearer <token>' header"),
-        ({"Authorization": "Bearer wrong"}, {"workflow": "weekly_gtm"}, 401, "invalid bearer token"),
+        (
+            {"Authorization": "Bearer wrong"},
+            {"workflow": "weekly_gtm"},
+            401,
+            "invalid bearer token",
+        ),
         (AUTH, {"workflow": "nope"}, 400, "unknown workflow 'nope'; known workflows: weekly_gtm"),
         (AUTH, {"params": {}}, 400, "workflow: Field required"),
-        (AUTH, {"workflow": "weekly_gtm", "extra": 1}, 400, "extra: Extra inputs are not permitted"),
-        (AUTH, {"workflow": "weekly_gtm", "params": []}, 400, "params: Input should be a valid dictionary"),
-        (AUTH, {"workflow": "weekly_gtm", "idempotency_key": "has space"}, 400, "idempotency_key: String should match"),
+        (
+            AUTH,
+            {"workflow": "weekly_gtm", "extra": 1},
+            400,
+            "extra: Extra inputs are not permitted",
+        ),
+        (
+            AUTH,
+            {"workflow": "weekly_gtm", "params": []},
+            400,
+            "params: Input should be a valid dictionary",
+        ),
+        (
+            AUTH,
+            {"workflow": "weekly_gtm", "idempotency_key": "has space"},
+            400,
+            "idempotency_key: String should match",
+        ),
         (AUTH, [1, 2], 400, "body must be a JSON object"),
     ],
 )
@@ -71,7 +99,9 @@ def test_bad_requests_are_rejected_with_a_reason_and_nothing_happens(
     status: int,
     error: str,
 ) -> None:
-    response = client.post("/runs", data=json.dumps(body), content_type="application/json", headers=headers)
+    response = client.post(
+        "/runs", data=json.dumps(body), content_type="application/json", headers=headers
+    )
 
     assert response.status_code == status
     assert error in response.get_json()["error"]
@@ -79,11 +109,18 @@ def test_bad_requests_are_rejected_with_a_reason_and_nothing_happens(
     assert _idempotency_docs(FirestoreStore(clean_emulators.project)) == []
 
 
-def test_wrong_content_type_and_malformed_json_are_400(client: flask.testing.FlaskClient, run_requests: TopicTap) -> None:
-    as_text = client.post("/runs", data="workflow=weekly_gtm", content_type="text/plain", headers=AUTH)
+def test_wrong_content_type_and_malformed_json_are_400(
+    client: flask.testing.FlaskClient, run_requests: TopicTap
+) -> None:
+    as_text = client.post(
+        "/runs", data="workflow=weekly_gtm", content_type="text/plain", headers=AUTH
+    )
     broken = client.post("/runs", data="{not json", content_type="application/json", headers=AUTH)
 
-    assert (as_text.status_code, as_text.get_json()["error"]) == (400, "Content-Type must be application/json")
+    assert (as_text.status_code, as_text.get_json()["error"]) == (
+        400,
+        "Content-Type must be application/json",
+    )
     assert (broken.status_code, broken.get_json()["error"]) == (400, "body must be a JSON object")
     assert run_requests.pull_now() == []
 
@@ -96,8 +133,8 @@ def test_the_same_idempotency_key_never_starts_two_runs(
     [published] = run_requests.pull(expected=1)
     # The supervisor has created the run by the time a retry comes in.
     run_id = first.get_json()["run_id"]
-    from shared.app.orchestrate import start_run
     from shared.adapters.pubsub_bus import PubSubBus
+    from shared.app.orchestrate import start_run
     from shared.models import utcnow
 
     store = FirestoreStore(clean_emulators.project)

@@ -1,4 +1,4 @@
-"""agent-finance: consumes tasks from the agent-finance topic and runs the finance agent's graph."""
+"""agent-finance: runs the finance agent's graph on each task from the agent-finance topic."""
 
 import functions_framework
 from cloudevents.http import CloudEvent

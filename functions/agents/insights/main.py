@@ -1,4 +1,4 @@
-"""agent-insights: consumes tasks from the agent-insights topic and runs the insights agent's graph."""
+"""agent-insights: runs the insights agent's graph on each task from the agent-insights topic."""
 
 import functions_framework
 from cloudevents.http import CloudEvent

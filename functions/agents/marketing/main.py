@@ -1,4 +1,4 @@
-"""agent-marketing: consumes tasks from the agent-marketing topic and runs the marketing agent's graph."""
+"""agent-marketing: runs the marketing agent's graph on each task from the agent-marketing topic."""
 
 import functions_framework
 from cloudevents.http import CloudEvent

@@ -1,4 +1,4 @@
-"""agent-support: consumes tasks from the agent-support topic and runs the support agent's graph."""
+"""agent-support: runs the support agent's graph on each task from the agent-support topic."""
 
 import functions_framework
 from cloudevents.http import CloudEvent
