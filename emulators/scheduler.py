@@ -251,7 +251,9 @@ class SchedulerEmulator:
             record.in_flight -= 1
             self._record_outcome(record, attempt, status)
 
-    def _record_outcome(self, record: _JobRecord, attempt: _Attempt, status: Any) -> None:
+    def _record_outcome(
+        self, record: _JobRecord, attempt: _Attempt, status: status_pb2.Status
+    ) -> None:
         """Store an attempt's status and plan a retry if one is due; the caller holds the lock."""
         record.job.status = status
         retry_count = record.job.retry_config.retry_count
@@ -264,7 +266,7 @@ class SchedulerEmulator:
                 record.retry = _Retry(at=retry_at, attempt=retry)
         _refresh_schedule_time(record)
 
-    def _deliver(self, job: types.Job, attempt: _Attempt) -> Any:
+    def _deliver(self, job: types.Job, attempt: _Attempt) -> status_pb2.Status:
         """Run one attempt and return its google.rpc.Status; a failure never escapes."""
         try:
             if _target_kind(job) == "pubsub_target":
