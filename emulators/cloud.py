@@ -181,10 +181,13 @@ class LocalCloud:
         """Stop everything this cloud started, newest first."""
         if self.scheduler is not None:
             self.scheduler.stop()  # type: ignore[attr-defined]
+        # Every pump's long poll ends within PULL_TIMEOUT_S; let them all wind down at once.
+        for pump in self.pumps.values():
+            pump.request_stop()
         for pump in self.pumps.values():
             pump.stop()
-        for running in self.functions.values():
-            running.process.stop()
+        with ThreadPoolExecutor(max(1, len(self.functions))) as pool:
+            list(pool.map(lambda running: running.process.stop(), self.functions.values()))
         if self._owns_emulators:
             for emulator in (self.pubsub, self.firestore):
                 if emulator is not None:

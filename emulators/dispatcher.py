@@ -97,6 +97,10 @@ class SubscriptionPump:
         """Begin pulling in the background."""
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the pull loop to end (stop() waits for it)."""
+        self._stop.set()
+
     def stop(self) -> None:
         """Stop pulling and wait for deliveries in flight."""
         self._stop.set()

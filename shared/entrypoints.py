@@ -1,13 +1,14 @@
 """What each function's main.py calls: decode, call a use case, map the outcome.
 
-CloudEvent handlers return to ack and raise to get the message redelivered; HTTP handlers
-map the errors module's types to status codes. Imports of heavy modules stay inside the
-handlers so that importing a main.py with an empty environment is cheap and safe.
+CloudEvent handlers return to ack and raise to get the message redelivered; a message that
+can never succeed is recorded and dead-lettered by `shared.app.consume`. Heavy imports stay
+inside the handlers so that importing a main.py with an empty environment is cheap and safe.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -18,56 +19,74 @@ from shared.models import AgentTask, RunRequest, TaskResult, utcnow
 logger = logging.getLogger(__name__)
 
 
-def _delivery(event: Any) -> Delivery:
-    return delivery_from_cloud_event(str(event["id"]), event.get_data())
+def _consume(event: Any, consumer: str, handle: Callable[[Delivery], object]) -> None:
+    from shared.app.consume import consume
+    from shared.wiring import services
+
+    svc = services()
+    consume(
+        str(event["id"]),
+        event.get_data(),
+        handle,
+        consumer=consumer,
+        store=svc.store,
+        bus=svc.bus,
+        clock=utcnow,
+    )
 
 
 def handle_run_request_event(event: Any) -> None:
     """supervisor-runs: create a run and fan its tasks out."""
-    from shared.app.consume import consume
     from shared.app.orchestrate import start_run
     from shared.wiring import services
 
-    svc = services()
-
     def handle(delivery: Delivery) -> None:
+        svc = services()
         request = parse_message(delivery, RunRequest)
         start_run(request, delivery.message_id, store=svc.store, bus=svc.bus, clock=utcnow)
 
-    consume(
-        _delivery(event),
-        handle,
-        consumer="supervisor-runs",
-        store=svc.store,
-        bus=svc.bus,
-        clock=utcnow,
-    )
+    _consume(event, "supervisor-runs", handle)
 
 
 def handle_task_result_event(event: Any) -> None:
     """supervisor-results: gather a task result and finish the run when it was the last."""
-    from shared.app.consume import consume
     from shared.app.orchestrate import record_task_result
     from shared.wiring import services
 
-    svc = services()
+    def handle(delivery: Delivery) -> None:
+        kind = delivery.attributes.get("kind")
+        if message_type_of(delivery) is not TaskResult:
+            raise InvalidMessageError(f"unexpected message kind {kind!r}")
+        result = parse_message(delivery, TaskResult)
+        record_task_result(result, delivery.message_id, store=services().store, clock=utcnow)
+
+    _consume(event, "supervisor-results", handle)
+
+
+def handle_agent_event(event: Any, agent: str) -> None:
+    """agent-<name>: run one task of this agent."""
+    from shared.app.run_agent import run_agent_task
+    from shared.topology import TOPOLOGY
+    from shared.wiring import services
+
+    lease_s = TOPOLOGY.function(f"agent-{agent}").timeout_s
 
     def handle(delivery: Delivery) -> None:
-        if message_type_of(delivery) is not TaskResult:
-            raise InvalidMessageError(
-                f"unexpected message kind {delivery.attributes.get('kind')!r}"
-            )
-        result = parse_message(delivery, TaskResult)
-        record_task_result(result, delivery.message_id, store=svc.store, clock=utcnow)
+        svc = services()
+        task = parse_message(delivery, AgentTask)
+        if task.agent != agent:
+            raise InvalidMessageError(f"task for agent {task.agent!r} delivered to {agent!r}")
+        run_agent_task(
+            task,
+            delivery.message_id,
+            store=svc.store,
+            bus=svc.bus,
+            runner=_agent_runner(agent),
+            lease_s=lease_s,
+            clock=utcnow,
+        )
 
-    consume(
-        _delivery(event),
-        handle,
-        consumer="supervisor-results",
-        store=svc.store,
-        bus=svc.bus,
-        clock=utcnow,
-    )
+    _consume(event, f"agent-{agent}", handle)
 
 
 def handle_dead_letter_event(event: Any) -> None:
@@ -76,16 +95,15 @@ def handle_dead_letter_event(event: Any) -> None:
     from shared.log import log_context
     from shared.wiring import services
 
-    svc = services()
-    delivery = _delivery(event)
-    with log_context(run_id=delivery.attributes.get("run_id"), message_id=delivery.message_id):
-        try:
-            outcome = record_dead_letter(delivery, store=svc.store, clock=utcnow)
-        except PermanentError as exc:
-            # It stays on the dead-letter topic's keep subscription for a person to read.
-            logger.error("dead letter %s cannot be attributed: %s", delivery.message_id, exc)
-            return
-        logger.info("dead letter %s: %s", delivery.message_id, outcome)
+    try:
+        delivery = delivery_from_cloud_event(str(event["id"]), event.get_data())
+        with log_context(run_id=delivery.attributes.get("run_id"), message_id=delivery.message_id):
+            outcome = record_dead_letter(delivery, store=services().store, clock=utcnow)
+    except PermanentError as exc:
+        # It stays on the dead-letter topic's keep subscription for a person to read.
+        logger.error("dead letter %s cannot be attributed: %s", event["id"], exc)
+        return
+    logger.info("dead letter %s: %s", event["id"], outcome)
 
 
 @cache
@@ -104,37 +122,3 @@ def _agent_runner(agent: str) -> Any:
         return run_analysis_agent(task, data=source, llm=llm)
 
     return run
-
-
-def handle_agent_event(event: Any, agent: str) -> None:
-    """agent-<name>: run one task of this agent."""
-    from shared.app.consume import consume
-    from shared.app.run_agent import run_agent_task
-    from shared.topology import TOPOLOGY
-    from shared.wiring import services
-
-    svc = services()
-    lease_s = TOPOLOGY.function(f"agent-{agent}").timeout_s
-
-    def handle(delivery: Delivery) -> None:
-        task = parse_message(delivery, AgentTask)
-        if task.agent != agent:
-            raise InvalidMessageError(f"task for agent {task.agent!r} delivered to {agent!r}")
-        run_agent_task(
-            task,
-            delivery.message_id,
-            store=svc.store,
-            bus=svc.bus,
-            runner=_agent_runner(agent),
-            lease_s=lease_s,
-            clock=utcnow,
-        )
-
-    consume(
-        _delivery(event),
-        handle,
-        consumer=f"agent-{agent}",
-        store=svc.store,
-        bus=svc.bus,
-        clock=utcnow,
-    )

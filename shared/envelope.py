@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -49,7 +48,7 @@ def delivery_from_cloud_event(event_id: str, data: Any) -> Delivery:
     message = data["message"]
     try:
         payload = base64.b64decode(message.get("data", ""), validate=True)
-    except (binascii.Error, TypeError) as exc:
+    except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
         raise InvalidMessageError(f"message data is not valid base64: {exc}") from exc
     attributes = message.get("attributes") or {}
     if not isinstance(attributes, dict):

@@ -39,4 +39,4 @@ def with_faults(source: DataSource, fault: dict[str, Any] | None) -> DataSource:
     """The source itself when no fault is configured for it, else a faulty wrapper."""
     if not fault:
         return source
-    return FaultyDataSource(source, float(fault.get("delay_s", 0)), bool(fault.get("fail", False)))
+    return FaultyDataSource(source, float(fault.get("delay_s", 0)), fault.get("fail") is True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from shared.app.timeline import run_event
-from shared.envelope import Delivery
-from shared.errors import PermanentError
+from shared.envelope import Delivery, delivery_from_cloud_event
+from shared.errors import InvalidMessageError, PermanentError
 from shared.log import log_context
 from shared.ports import Bus, Store
 from shared.topology import DEAD_LETTERS_TOPIC
@@ -17,7 +19,8 @@ logger = logging.getLogger(__name__)
 
 
 def consume(
-    delivery: Delivery,
+    event_id: str,
+    event_data: Any,
     handle: Callable[[Delivery], object],
     *,
     consumer: str,
@@ -29,6 +32,15 @@ def consume(
 
     Returning acks the message; raising makes Pub/Sub redeliver it with backoff.
     """
+    try:
+        delivery = delivery_from_cloud_event(event_id, event_data)
+    except InvalidMessageError as exc:
+        # Keep what arrived, whatever its shape, so a person can see what was sent.
+        raw = Delivery(message_id=event_id, data=json.dumps(event_data, default=str).encode())
+        dead_letter(
+            raw, f"undecodable event: {exc}", consumer=consumer, store=store, bus=bus, clock=clock
+        )
+        return
     run_id = delivery.attributes.get("run_id")
     with log_context(
         run_id=run_id, task_id=delivery.attributes.get("task_id"), message_id=delivery.message_id

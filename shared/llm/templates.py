@@ -21,9 +21,7 @@ def _share(ratio: float | None) -> str:
 
 
 def _times(ratio: float | None) -> str:
-    return (
-        "n/a" if ratio is None else f"{ratio:.2f}\u00d7"
-    )  # the multiplication sign
+    return "n/a" if ratio is None else f"{ratio:.2f}\u00d7"  # the multiplication sign
 
 
 def _num(value: float | None) -> str:

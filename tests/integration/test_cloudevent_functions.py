@@ -197,3 +197,19 @@ def test_a_task_leased_by_another_delivery_answers_500_so_pubsub_redelivers(
     assert (
         finance is not None and finance.attempts == 1 and finance.lease_owner == "another-delivery"
     )
+
+
+def test_an_event_without_a_pubsub_message_is_dead_lettered_as_it_arrived(
+    clean_emulators: Emulators, dead_letters: TopicTap
+) -> None:
+    client = function_client("supervisor", "on_task_result", "cloudevent")
+    headers, _ = pubsub_cloud_event(b"", {}, "odd-1")
+
+    response = client.post("/", headers=headers, data='{"surprise": true}')
+
+    assert response.status_code == 200
+    [parked] = dead_letters.pull(expected=1)
+    assert (
+        parked.attributes["reason"] == "undecodable event: CloudEvent data has no 'message' object"
+    )
+    assert parked.data == b'{"surprise": true}'

@@ -12,4 +12,6 @@ TOPOLOGY_JSON = Path(__file__).resolve().parents[2] / "infra" / "terraform" / "t
 def test_committed_topology_json_matches_the_code() -> None:
     committed = TOPOLOGY_JSON.read_text()
 
-    assert committed == TOPOLOGY.to_json(), "run `make topology` and commit infra/terraform/topology.json"
+    assert committed == TOPOLOGY.to_json(), (
+        "run `make topology` and commit infra/terraform/topology.json"
+    )

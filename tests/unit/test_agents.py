@@ -1,0 +1,130 @@
+"""The four analysis agents run end to end on the sample data with the offline provider."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pytest
+
+from shared.adapters.sample_source import SampleDataSource
+from shared.agents.registry import agent_graph, run_analysis_agent
+from shared.errors import PermanentError
+from shared.llm.offline import OfflineLLM
+from shared.models import AgentTask
+from shared.sample_data import SampleDataset
+from shared.topology import AGENTS
+
+SAMPLE = SampleDataSource(date(2026, 11, 16))
+
+
+def task_for(agent: str) -> AgentTask:
+    return AgentTask(run_id="run-unit", task_id=f"task-{agent}", agent=agent, workflow="weekly_gtm")
+
+
+class FlakySource:
+    """A data source whose every load fails with a transient error, counting the calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def load(self) -> SampleDataset:
+        self.calls += 1
+        raise ConnectionError("warehouse unreachable")
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_agent_output_has_prose_report_and_offline_mark(agent: str) -> None:
+    outcome = run_analysis_agent(task_for(agent), data=SAMPLE, llm=OfflineLLM())
+
+    assert set(outcome.output) == {"summary", "headline", "report", "offline"}
+    assert outcome.output["summary"].strip() != ""
+    assert outcome.output["headline"].strip() != ""
+    assert outcome.output["report"]["as_of"] == "2026-11-16"
+    assert outcome.output["offline"] is True
+    assert (outcome.usage.provider, outcome.usage.model) == ("offline", "offline-template")
+    assert outcome.usage.calls == 1
+    assert outcome.usage.cost_usd == 0.0
+    assert outcome.usage.tokens_in > 0
+    assert outcome.usage.tokens_out > 0
+
+
+def test_finance_summary_quotes_the_computed_figures() -> None:
+    outcome = run_analysis_agent(task_for("finance"), data=SAMPLE, llm=OfflineLLM())
+
+    summary = outcome.output["summary"]
+    assert "2026-10" in summary
+    assert "€14,994.85" in summary
+    assert "+24.3%" in summary
+    assert outcome.output["headline"] == "revenue €14,994.85 (+24.3% MoM)"
+    assert outcome.output["report"]["latest_complete_month"]["revenue_cents"] == 1499485
+
+
+def test_marketing_headline_names_the_best_channel() -> None:
+    outcome = run_analysis_agent(task_for("marketing"), data=SAMPLE, llm=OfflineLLM())
+
+    assert outcome.output["headline"].startswith("best channel email ")
+    assert outcome.output["report"]["best_channel"] == "email"
+    assert "move budget towards email" in outcome.output["summary"]
+
+
+def test_insights_summary_counts_the_churned_customers() -> None:
+    outcome = run_analysis_agent(task_for("insights"), data=SAMPLE, llm=OfflineLLM())
+
+    assert "111" in outcome.output["summary"]
+    assert outcome.output["headline"].startswith("111 churned customers")
+    assert outcome.output["report"]["churned_count"] == 111
+
+
+def test_support_summary_reports_the_billing_incident() -> None:
+    outcome = run_analysis_agent(task_for("support"), data=SAMPLE, llm=OfflineLLM())
+
+    assert outcome.output["headline"] == "24 tickets, top category billing"
+    assert "Support handled 24 tickets in the last 7 days" in outcome.output["summary"]
+
+
+def test_task_params_reach_the_analysis() -> None:
+    task = task_for("insights").model_copy(update={"params": {"churn_after_days": 30}})
+
+    outcome = run_analysis_agent(task, data=SAMPLE, llm=OfflineLLM())
+
+    assert outcome.output["report"]["churn_after_days"] == 30
+    assert "in 30 days" in outcome.output["summary"]
+
+
+def test_same_task_gives_the_same_output() -> None:
+    first = run_analysis_agent(task_for("finance"), data=SAMPLE, llm=OfflineLLM())
+
+    second = run_analysis_agent(task_for("finance"), data=SAMPLE, llm=OfflineLLM())
+
+    assert first == second
+
+
+def test_transient_source_failure_is_retried_once_then_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # LangGraph waits 0.2 s plus up to 1 s of jitter between attempts; recording the wait
+    # instead of sleeping keeps the unit tier fast and shows the backoff was applied.
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+    source = FlakySource()
+
+    with pytest.raises(ConnectionError, match="warehouse unreachable"):
+        run_analysis_agent(task_for("finance"), data=source, llm=OfflineLLM())
+
+    assert source.calls == 2
+    assert len(waits) == 1
+    assert 0.2 <= waits[0] <= 1.2
+
+
+def test_unknown_agent_is_a_permanent_error() -> None:
+    with pytest.raises(PermanentError, match="unknown agent 'legal'"):
+        run_analysis_agent(task_for("legal"), data=SAMPLE, llm=OfflineLLM())
+
+
+def test_graph_is_built_once_per_agent() -> None:
+    first = agent_graph("support")
+
+    second = agent_graph("support")
+
+    assert first is second
