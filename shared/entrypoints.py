@@ -110,15 +110,22 @@ def handle_dead_letter_event(event: Any) -> None:
 def _agent_runner(agent: str) -> Any:
     from shared.adapters.faults import with_faults
     from shared.adapters.sample_source import SampleDataSource
+    from shared.agent_settings import resolve_agent_settings
     from shared.agents.registry import run_analysis_agent
     from shared.llm.offline import OfflineLLM
     from shared.wiring import services
 
-    settings = services().settings
-    source = with_faults(SampleDataSource(settings.sample_as_of), settings.faults.get(agent))
+    svc = services()
+    source = with_faults(
+        SampleDataSource(svc.settings.sample_as_of), svc.settings.faults.get(agent)
+    )
     llm = OfflineLLM()
 
-    def run(task: AgentTask) -> Any:
-        return run_analysis_agent(task, data=source, llm=llm)
+    def run(task: AgentTask, on_step: Any) -> Any:
+        # Read per task, so an override saved on the status page applies without a deploy.
+        agent_settings = resolve_agent_settings(agent, svc.store)
+        return run_analysis_agent(
+            task, data=source, llm=llm, settings=agent_settings, on_step=on_step
+        )
 
     return run

@@ -238,6 +238,11 @@ class FirestoreStore:
         snap = self._run_ref(run_id).collection("artifacts").document(name).get()
         return Artifact.model_validate(snap.to_dict()) if snap.exists else None
 
+    def agent_override(self, agent: str) -> dict[str, Any] | None:
+        """agent_settings/{agent}: run-time overrides of the agent's prompts and policy."""
+        snap = self.client.collection("agent_settings").document(agent).get()
+        return snap.to_dict() if snap.exists else None
+
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         """Store the record; if the key was used already return that earlier record."""
         ref = self.client.collection("idempotency").document(record.key)

@@ -1,7 +1,8 @@
 """The LangGraph graph every analysis agent runs: analyse with code, then write prose.
 
 Numbers come from the agent's pure analytics function; the LLM only writes around the facts
-it is handed, and the offline provider renders them through a template.
+it is handed, and the offline provider renders them through a template. The words and the
+thresholds come from the agent's versioned prompts and policy (shared/agent_settings.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy
 from pydantic import BaseModel
 
+from shared.agent_settings import AgentSettings
 from shared.llm.templates import render
 from shared.llm.types import LLM, CompletionRequest
 from shared.ports import DataSource
@@ -39,19 +41,16 @@ class AgentContext:
 
     data: DataSource
     llm: LLM
+    settings: AgentSettings
 
 
 @dataclass(frozen=True)
 class AnalysisAgentSpec:
-    """What makes one analysis agent: its analytics, its facts and its words."""
+    """What makes one analysis agent: its analytics and the facts it may talk about."""
 
     name: str
     analyse: Callable[[SampleDataset, dict[str, Any]], BaseModel]
     facts: Callable[[Any], dict[str, Any]]
-    system_prompt: str
-    prompt_template: str
-    offline_template: str
-    headline_template: str
 
 
 def build_analysis_graph(spec: AnalysisAgentSpec) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -59,22 +58,25 @@ def build_analysis_graph(spec: AnalysisAgentSpec) -> CompiledStateGraph[Any, Any
 
     def analyse(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         dataset = runtime.context.data.load()
-        report = spec.analyse(dataset, state.get("params", {}))
+        # The policy's thresholds, unless this run's params say otherwise.
+        params = {**runtime.context.settings.policy.values, **state.get("params", {})}
+        report = spec.analyse(dataset, params)
         return {"report": report.model_dump(mode="json"), "facts": spec.facts(report)}
 
     def write(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         facts = state["facts"]
+        prompts = runtime.context.settings.prompts
         request = CompletionRequest(
-            system=spec.system_prompt,
-            prompt=render(spec.prompt_template, facts),
+            system=prompts.system,
+            prompt=render(prompts.prompt, facts),
             facts=facts,
-            tier="smart",
-            offline_template=spec.offline_template,
+            tier=prompts.tier,
+            offline_template=prompts.offline,
         )
         completion = runtime.context.llm.complete(request)
         return {
             "summary": completion.text,
-            "headline": render(spec.headline_template, facts),
+            "headline": render(prompts.headline, facts),
             "completion": completion.model_dump(exclude={"text"}),
         }
 

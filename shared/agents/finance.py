@@ -36,24 +36,6 @@ SPEC = AnalysisAgentSpec(
     name="finance",
     analyse=analyse,
     facts=facts,
-    system_prompt=(
-        "You are the finance analyst of a small company. Write two or three sentences for the "
-        "weekly report. Use only the figures given; never invent or recompute a number."
-    ),
-    prompt_template=(
-        "Latest complete month {{ latest_month }}: revenue {{ latest_revenue_cents | eur }} from "
-        "{{ latest_orders }} orders, {{ latest_growth | pct }} vs the month before. Last three "
-        "months {{ trailing_3m_cents | eur }} ({{ trailing_3m_growth | pct }} vs the three before). "
-        "Average order value {{ aov_cents | eur }}."
-    ),
-    offline_template=(
-        "{% if latest_month %}Revenue for {{ latest_month }} was {{ latest_revenue_cents | eur }} "
-        "from {{ latest_orders }} orders ({{ latest_growth | pct }} month over month). "
-        "The last three months brought {{ trailing_3m_cents | eur }}, {{ trailing_3m_growth | pct }} "
-        "against the three before; the average order was {{ aov_cents | eur }}."
-        "{% else %}No complete month of orders yet.{% endif %}"
-    ),
-    headline_template="revenue {{ latest_revenue_cents | eur }} ({{ latest_growth | pct }} MoM)",
 )
 
 

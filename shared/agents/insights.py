@@ -12,8 +12,8 @@ from shared.sample_data import SampleDataset
 
 
 def analyse(dataset: SampleDataset, params: dict[str, Any]) -> InsightsReport:
-    """RFM segments as of the data set's date (churn threshold overridable per run)."""
-    churn_after_days = int(params.get("churn_after_days", 90))
+    """RFM segments as of the data set's date, with the policy's churn threshold."""
+    churn_after_days = int(params["churn_after_days"])
     return customer_segments(dataset, churn_after_days=churn_after_days)
 
 
@@ -37,23 +37,6 @@ SPEC = AnalysisAgentSpec(
     name="insights",
     analyse=analyse,
     facts=facts,
-    system_prompt=(
-        "You are the customer-insights analyst of a small company. Write two or three sentences "
-        "for the weekly report on churn and segments. Use only the figures given."
-    ),
-    prompt_template=(
-        "{{ customers }} buying customers; {{ churned }} churned (no order in {{ churn_after_days }} "
-        "days), churn rate {{ churn_rate | share }}, lifetime value lost {{ churned_value_cents | eur }}. "
-        "Largest segment {{ largest_segment }} with {{ largest_segment_count }} customers."
-    ),
-    offline_template=(
-        "Of {{ customers }} buying customers, {{ churned }} have not ordered in "
-        "{{ churn_after_days }} days (churn {{ churn_rate | share }}), "
-        "together worth {{ churned_value_cents | eur }} in past orders. The largest segment is "
-        "{{ largest_segment }} ({{ largest_segment_count }} customers); the churned customers "
-        "are the win-back audience."
-    ),
-    headline_template="{{ churned }} churned customers worth {{ churned_value_cents | eur }}",
 )
 
 

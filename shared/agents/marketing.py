@@ -37,23 +37,6 @@ SPEC = AnalysisAgentSpec(
     name="marketing",
     analyse=analyse,
     facts=facts,
-    system_prompt=(
-        "You are the growth marketer of a small company. Write two or three sentences for the "
-        "weekly report on channel efficiency and where to shift budget. Use only the figures given."
-    ),
-    prompt_template=(
-        "Spend {{ total_spend_cents | eur }}, {{ new_customers }} new customers, blended CAC "
-        "{{ blended_cac_cents | eur }}, blended ROAS {{ blended_roas | times }}. Best channel "
-        "{{ best_channel }} (ROAS {{ best_roas | times }}), worst {{ worst_channel }} (ROAS {{ worst_roas | times }})."
-    ),
-    offline_template=(
-        "Marketing spent {{ total_spend_cents | eur }} to win {{ new_customers }} customers "
-        "(blended CAC {{ blended_cac_cents | eur }}, ROAS {{ blended_roas | times }}). "
-        "{% if best_channel %}{{ best_channel | capitalize }} returns the most (ROAS {{ best_roas | times }}) "
-        "and {{ worst_channel }} the least (ROAS {{ worst_roas | times }}): move budget towards "
-        "{{ best_channel }}.{% endif %}"
-    ),
-    headline_template="best channel {{ best_channel }} (ROAS {{ best_roas | times }})",
 )
 
 

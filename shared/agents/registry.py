@@ -8,8 +8,9 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
+from shared.agent_settings import AgentSettings
 from shared.agents.analysis_graph import AgentContext
-from shared.app.run_agent import AgentOutcome
+from shared.app.run_agent import AgentOutcome, StepRecorder
 from shared.errors import PermanentError
 from shared.llm.types import LLM
 from shared.models import AgentTask, LlmUsage
@@ -27,11 +28,36 @@ def agent_graph(agent: str) -> CompiledStateGraph[Any, Any, Any, Any]:
     return graph
 
 
-def run_analysis_agent(task: AgentTask, *, data: DataSource, llm: LLM) -> AgentOutcome:
-    """Invoke the agent's graph for one task and shape its output document."""
-    state = agent_graph(task.agent).invoke(
-        {"params": task.params}, context=AgentContext(data=data, llm=llm)
-    )
+def _describe_step(node: str, update: dict[str, Any]) -> str:
+    if node == "analyse":
+        return f"computed {len(update.get('facts', {}))} figures with code"
+    if node == "write":
+        completion = update.get("completion", {})
+        return (
+            f"wrote {completion.get('tokens_out', 0)} tokens of prose with "
+            f"{completion.get('provider')}/{completion.get('model')}"
+        )
+    return "done"
+
+
+def run_analysis_agent(
+    task: AgentTask,
+    *,
+    data: DataSource,
+    llm: LLM,
+    settings: AgentSettings,
+    on_step: StepRecorder | None = None,
+) -> AgentOutcome:
+    """Run the agent's graph for one task, reporting each finished step, and shape its output."""
+    context = AgentContext(data=data, llm=llm, settings=settings)
+    state: dict[str, Any] = {}
+    for chunk in agent_graph(task.agent).stream(
+        {"params": task.params}, context=context, stream_mode="updates"
+    ):
+        for node, update in chunk.items():
+            state.update(update or {})
+            if on_step is not None:
+                on_step(node, _describe_step(node, update or {}))
     completion = state["completion"]
     usage = LlmUsage(
         provider=completion["provider"],
@@ -46,5 +72,6 @@ def run_analysis_agent(task: AgentTask, *, data: DataSource, llm: LLM) -> AgentO
         "headline": state["headline"],
         "report": state["report"],
         "offline": completion["offline"],
+        "versions": settings.versions(),
     }
     return AgentOutcome(output=output, usage=usage)

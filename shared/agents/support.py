@@ -15,8 +15,8 @@ from shared.sample_data import SampleDataset
 
 
 def analyse(dataset: SampleDataset, params: dict[str, Any]) -> SupportReport:
-    """Ticket statistics for the last seven days and overall."""
-    return ticket_summary(dataset, window_days=int(params.get("window_days", 7)))
+    """Ticket statistics for the policy's window (seven days by default) and overall."""
+    return ticket_summary(dataset, window_days=int(params["window_days"]))
 
 
 def facts(report: SupportReport) -> dict[str, Any]:
@@ -41,26 +41,6 @@ SPEC = AnalysisAgentSpec(
     name="support",
     analyse=analyse,
     facts=facts,
-    system_prompt=(
-        "You are the head of customer support of a small company. Write two or three sentences "
-        "for the weekly report. Use only the figures given."
-    ),
-    prompt_template=(
-        "{{ tickets }} tickets in the last {{ window_days }} days (previous: {{ previous_tickets }}); "
-        "median first response {{ median_response_min }} min, p90 {{ p90_response_min }} min; "
-        "resolution rate {{ resolution_rate | share }}; CSAT {{ csat }}. Top category {{ top_category }} "
-        "({{ top_category_count }} vs {{ top_category_previous }})."
-    ),
-    offline_template=(
-        "Support handled {{ tickets }} tickets in the last {{ window_days }} days "
-        "(previous {{ window_days }} days: {{ previous_tickets }}). "
-        "{% if tickets %}Median first response was {{ median_response_min | num }} minutes "
-        "(p90 {{ p90_response_min | num }}), {{ resolution_rate | share }} were "
-        "resolved{% if csat %} and CSAT averaged {{ csat }}{% endif %}. The top category was "
-        "{{ top_category }} ({{ top_category_count }} tickets, {{ top_category_previous }} the "
-        "week before).{% endif %}"
-    ),
-    headline_template="{{ tickets }} tickets, top category {{ top_category }}",
 )
 
 

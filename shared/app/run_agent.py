@@ -25,7 +25,10 @@ class AgentOutcome:
     usage: LlmUsage
 
 
-AgentRunner = Callable[[AgentTask], AgentOutcome]
+StepRecorder = Callable[[str, str], None]
+"""Called by an agent after each step of its graph with (step name, what it did)."""
+
+AgentRunner = Callable[[AgentTask, StepRecorder], AgentOutcome]
 
 
 def run_agent_task(
@@ -62,8 +65,23 @@ def run_agent_task(
             attempt=attempt,
         )
     )
+
+    def record_step(step: str, detail: str) -> None:
+        store.append_event(
+            run_event(
+                task.run_id,
+                "task.step",
+                f"{task.agent} · {step}: {detail}",
+                clock(),
+                task_id=task.task_id,
+                agent=task.agent,
+                attempt=attempt,
+                discriminator=step,
+            )
+        )
+
     try:
-        outcome = runner(task)
+        outcome = runner(task, record_step)
     except PermanentError as exc:
         return _finish(store, bus, claim.task, TaskStatus.FAILED, clock, error=str(exc))
     except Exception as exc:

@@ -213,3 +213,25 @@ def test_an_event_without_a_pubsub_message_is_dead_lettered_as_it_arrived(
         parked.attributes["reason"] == "undecodable event: CloudEvent data has no 'message' object"
     )
     assert parked.data == b'{"surprise": true}'
+
+
+def test_a_policy_override_in_firestore_applies_without_a_deploy(
+    clean_emulators: Emulators,
+) -> None:
+    store = FirestoreStore(clean_emulators.project)
+    store.client.collection("agent_settings").document("insights").set(
+        {"policy": {"version": 7, "values": {"churn_after_days": 30}}}
+    )
+    request = b'{"workflow": "weekly_gtm", "run_id": "run-fn-4"}'
+    _post("supervisor", "on_run_request", request, {"kind": "run_request"}, "m-7")
+    task = AgentTask(run_id="run-fn-4", task_id="insights", agent="insights", workflow="weekly_gtm")
+
+    _post("agents/insights", "on_task", task.model_dump_json().encode(), task.attributes(), "m-8")
+
+    insights = store.get_task("run-fn-4", "insights")
+    assert insights is not None and insights.output is not None
+    assert insights.output["versions"]["policy"] == "insights/v7 (override)"
+    assert insights.output["report"]["churn_after_days"] == 30
+    steps = [e.message for e in store.list_events("run-fn-4") if e.type == "task.step"]
+    assert steps[0].startswith("insights · analyse: computed")
+    assert steps[1].startswith("insights · write: wrote")

@@ -11,6 +11,7 @@ import pytest
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
 from shared.adapters.sample_source import SampleDataSource
+from shared.agent_settings import resolve_agent_settings
 from shared.agents.registry import run_analysis_agent
 from shared.app.orchestrate import (
     fail_dead_lettered_task,
@@ -18,7 +19,7 @@ from shared.app.orchestrate import (
     record_task_result,
     start_run,
 )
-from shared.app.run_agent import AgentOutcome, run_agent_task
+from shared.app.run_agent import AgentOutcome, StepRecorder, run_agent_task
 from shared.llm.offline import OfflineLLM
 from shared.models import AgentTask, RunRequest, RunStatus, TaskResult, TaskStatus
 from shared.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
@@ -32,8 +33,9 @@ SOURCE = SampleDataSource(date(2026, 11, 16))
 LLM = OfflineLLM()
 
 
-def real_agent(task: AgentTask) -> AgentOutcome:
-    return run_analysis_agent(task, data=SOURCE, llm=LLM)
+def real_agent(task: AgentTask, on_step: StepRecorder) -> AgentOutcome:
+    settings = resolve_agent_settings(task.agent)
+    return run_analysis_agent(task, data=SOURCE, llm=LLM, settings=settings, on_step=on_step)
 
 
 @pytest.fixture
@@ -140,9 +142,9 @@ def test_duplicate_task_delivery_runs_the_agent_once(
     task = next(t for t in _tasks_from(taps) if t.agent == "finance")
     calls: list[str] = []
 
-    def counting_agent(t: AgentTask) -> AgentOutcome:
+    def counting_agent(t: AgentTask, on_step: StepRecorder) -> AgentOutcome:
         calls.append(t.task_id)
-        return real_agent(t)
+        return real_agent(t, on_step)
 
     first = run_agent_task(
         task, "delivery-1", store=store, bus=bus, runner=counting_agent, lease_s=60, clock=clock
@@ -195,7 +197,7 @@ def test_a_failing_attempt_is_on_the_timeline_and_the_retry_succeeds(
     )
     task = next(t for t in _tasks_from(taps) if t.agent == "support")
 
-    def broken(t: AgentTask) -> AgentOutcome:
+    def broken(t: AgentTask, on_step: StepRecorder) -> AgentOutcome:
         raise ConnectionError("warehouse unreachable")
 
     with pytest.raises(ConnectionError):
@@ -206,7 +208,8 @@ def test_a_failing_attempt_is_on_the_timeline_and_the_retry_succeeds(
         (e.type, e.attempt) for e in store.list_events(run_id) if e.agent == "support"
     ]
     assert support_events == [
-        ("task.started", 1), ("task.attempt_failed", 1), ("task.started", 2), ("task.succeeded", 2)
+        ("task.started", 1), ("task.attempt_failed", 1), ("task.started", 2),
+        ("task.step", 2), ("task.step", 2), ("task.succeeded", 2),
     ]  # fmt: skip
     failed_event = next(e for e in store.list_events(run_id) if e.type == "task.attempt_failed")
     assert "warehouse unreachable" in failed_event.message

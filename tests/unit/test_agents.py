@@ -8,14 +8,23 @@ from datetime import date
 import pytest
 
 from shared.adapters.sample_source import SampleDataSource
+from shared.agent_settings import resolve_agent_settings
 from shared.agents.registry import agent_graph, run_analysis_agent
+from shared.app.run_agent import AgentOutcome
 from shared.errors import PermanentError
 from shared.llm.offline import OfflineLLM
 from shared.models import AgentTask
+from shared.ports import DataSource
 from shared.sample_data import SampleDataset
 from shared.topology import AGENTS
 
 SAMPLE = SampleDataSource(date(2026, 11, 16))
+
+
+def run_agent(task: AgentTask, data: DataSource) -> AgentOutcome:
+    """Run an agent the way the function does: offline provider, bundled prompts and policy."""
+    settings = resolve_agent_settings(task.agent)
+    return run_analysis_agent(task, data=data, llm=OfflineLLM(), settings=settings)
 
 
 def task_for(agent: str) -> AgentTask:
@@ -35,9 +44,13 @@ class FlakySource:
 
 @pytest.mark.parametrize("agent", AGENTS)
 def test_agent_output_has_prose_report_and_offline_mark(agent: str) -> None:
-    outcome = run_analysis_agent(task_for(agent), data=SAMPLE, llm=OfflineLLM())
+    outcome = run_agent(task_for(agent), data=SAMPLE)
 
-    assert set(outcome.output) == {"summary", "headline", "report", "offline"}
+    assert set(outcome.output) == {"summary", "headline", "report", "offline", "versions"}
+    assert outcome.output["versions"] == {
+        "prompts": f"{agent}/v1 (bundled)",
+        "policy": f"{agent}/v1 (bundled)",
+    }
     assert outcome.output["summary"].strip() != ""
     assert outcome.output["headline"].strip() != ""
     assert outcome.output["report"]["as_of"] == "2026-11-16"
@@ -50,7 +63,7 @@ def test_agent_output_has_prose_report_and_offline_mark(agent: str) -> None:
 
 
 def test_finance_summary_quotes_the_computed_figures() -> None:
-    outcome = run_analysis_agent(task_for("finance"), data=SAMPLE, llm=OfflineLLM())
+    outcome = run_agent(task_for("finance"), data=SAMPLE)
 
     summary = outcome.output["summary"]
     assert "2026-10" in summary
@@ -61,7 +74,7 @@ def test_finance_summary_quotes_the_computed_figures() -> None:
 
 
 def test_marketing_headline_names_the_best_channel() -> None:
-    outcome = run_analysis_agent(task_for("marketing"), data=SAMPLE, llm=OfflineLLM())
+    outcome = run_agent(task_for("marketing"), data=SAMPLE)
 
     assert outcome.output["headline"].startswith("best channel email ")
     assert outcome.output["report"]["best_channel"] == "email"
@@ -69,7 +82,7 @@ def test_marketing_headline_names_the_best_channel() -> None:
 
 
 def test_insights_summary_counts_the_churned_customers() -> None:
-    outcome = run_analysis_agent(task_for("insights"), data=SAMPLE, llm=OfflineLLM())
+    outcome = run_agent(task_for("insights"), data=SAMPLE)
 
     assert "111" in outcome.output["summary"]
     assert outcome.output["headline"].startswith("111 churned customers")
@@ -77,7 +90,7 @@ def test_insights_summary_counts_the_churned_customers() -> None:
 
 
 def test_support_summary_reports_the_billing_incident() -> None:
-    outcome = run_analysis_agent(task_for("support"), data=SAMPLE, llm=OfflineLLM())
+    outcome = run_agent(task_for("support"), data=SAMPLE)
 
     assert outcome.output["headline"] == "24 tickets, top category billing"
     assert "Support handled 24 tickets in the last 7 days" in outcome.output["summary"]
@@ -86,16 +99,16 @@ def test_support_summary_reports_the_billing_incident() -> None:
 def test_task_params_reach_the_analysis() -> None:
     task = task_for("insights").model_copy(update={"params": {"churn_after_days": 30}})
 
-    outcome = run_analysis_agent(task, data=SAMPLE, llm=OfflineLLM())
+    outcome = run_agent(task, data=SAMPLE)
 
     assert outcome.output["report"]["churn_after_days"] == 30
     assert "in 30 days" in outcome.output["summary"]
 
 
 def test_same_task_gives_the_same_output() -> None:
-    first = run_analysis_agent(task_for("finance"), data=SAMPLE, llm=OfflineLLM())
+    first = run_agent(task_for("finance"), data=SAMPLE)
 
-    second = run_analysis_agent(task_for("finance"), data=SAMPLE, llm=OfflineLLM())
+    second = run_agent(task_for("finance"), data=SAMPLE)
 
     assert first == second
 
@@ -110,7 +123,7 @@ def test_transient_source_failure_is_retried_once_then_raised(
     source = FlakySource()
 
     with pytest.raises(ConnectionError, match="warehouse unreachable"):
-        run_analysis_agent(task_for("finance"), data=source, llm=OfflineLLM())
+        run_agent(task_for("finance"), data=source)
 
     assert source.calls == 2
     assert len(waits) == 1
@@ -118,8 +131,15 @@ def test_transient_source_failure_is_retried_once_then_raised(
 
 
 def test_unknown_agent_is_a_permanent_error() -> None:
+    settings = resolve_agent_settings("finance")
+
     with pytest.raises(PermanentError, match="unknown agent 'legal'"):
-        run_analysis_agent(task_for("legal"), data=SAMPLE, llm=OfflineLLM())
+        run_analysis_agent(task_for("legal"), data=SAMPLE, llm=OfflineLLM(), settings=settings)
+
+
+def test_an_agent_without_a_prompts_file_is_a_permanent_error() -> None:
+    with pytest.raises(PermanentError, match="no prompts file for agent 'legal'"):
+        resolve_agent_settings("legal")
 
 
 def test_graph_is_built_once_per_agent() -> None:
