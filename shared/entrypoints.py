@@ -106,6 +106,15 @@ def handle_dead_letter_event(event: Any) -> None:
     logger.info("dead letter %s: %s", event["id"], outcome)
 
 
+def handle_sweep_event(event: Any) -> None:
+    """supervisor-sweeper: a scheduled tick; the payload carries nothing the sweep needs."""
+    from shared.app.sweep import sweep_overdue_runs
+    from shared.wiring import services
+
+    swept = sweep_overdue_runs(services().store, clock=utcnow)
+    logger.info("sweep %s finished %d overdue run(s): %s", event["id"], len(swept), swept)
+
+
 @cache
 def _agent_runner(agent: str) -> Any:
     from shared.adapters.faults import with_faults

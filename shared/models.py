@@ -175,6 +175,7 @@ class RunDoc(Document):
     status: RunStatus = RunStatus.RUNNING
     task_count: int
     created_at: datetime
+    deadline_at: datetime | None = None
     finished_at: datetime | None = None
     duration_s: float | None = None
     summary: str | None = None

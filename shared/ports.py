@@ -34,6 +34,10 @@ class Store(Protocol):
         """Write a run with its tasks and first events atomically; False if it exists."""
         ...
 
+    def list_overdue_runs(self, now: datetime, limit: int = 100) -> list[RunDoc]:
+        """Running runs whose deadline has passed, oldest deadline first."""
+        ...
+
     def get_run(self, run_id: str) -> RunDoc | None:
         """The run, or None."""
         ...

@@ -18,6 +18,7 @@ AGENTS: tuple[str, ...] = ("marketing", "finance", "insights", "support")
 RUN_REQUESTS_TOPIC = "run-requests"
 TASK_RESULTS_TOPIC = "task-results"
 DEAD_LETTERS_TOPIC = "dead-letters"
+SWEEPS_TOPIC = "sweeps"
 
 
 def agent_topic(agent: str) -> str:
@@ -156,6 +157,7 @@ def build_topology() -> Topology:
         Topic(name=RUN_REQUESTS_TOPIC, description="Requests to start a workflow run"),
         Topic(name=TASK_RESULTS_TOPIC, description="Agents report finished tasks here"),
         Topic(name=DEAD_LETTERS_TOPIC, description="Messages that can never succeed"),
+        Topic(name=SWEEPS_TOPIC, description="Ticks of the sweeper that finishes overdue runs"),
         *(Topic(name=agent_topic(a), description=f"Tasks for the {a} agent") for a in AGENTS),
     ]
     pairs = [
@@ -205,6 +207,9 @@ def build_topology() -> Topology:
             ),
         )
     )
+    pairs.append(
+        _pubsub_function("supervisor-sweeper", "functions/supervisor", "on_sweep", SWEEPS_TOPIC, ())
+    )
     http_functions = [
         Function(
             name="webhooks",
@@ -237,7 +242,16 @@ def build_topology() -> Topology:
             payload={"workflow": "weekly_gtm", "trigger": "schedule", "params": {}},
             attributes={"kind": "run_request"},
             description="Monday 08:00 Paris: the weekly go-to-market report",
-        )
+        ),
+        Schedule(
+            name="sweep-overdue-runs",
+            cron="*/5 * * * *",
+            time_zone="UTC",
+            topic=SWEEPS_TOPIC,
+            payload={},
+            attributes={"kind": "sweep"},
+            description="Every 5 minutes: fail what is unfinished past its run's deadline",
+        ),
     ]
     return Topology(
         topics=tuple(topics),

@@ -1,7 +1,8 @@
 """supervisor: plans runs, fans tasks out, gathers results and finishes runs.
 
-Deployed as three functions from this one source: supervisor-runs (topic run-requests),
-supervisor-results (topic task-results) and supervisor-dead-letters (topic dead-letters).
+Deployed as four functions from this one source: supervisor-runs (topic run-requests),
+supervisor-results (task-results), supervisor-dead-letters (dead-letters) and
+supervisor-sweeper (sweeps, ticked by a schedule).
 """
 
 import functions_framework
@@ -10,6 +11,7 @@ from cloudevents.http import CloudEvent
 from shared.entrypoints import (
     handle_dead_letter_event,
     handle_run_request_event,
+    handle_sweep_event,
     handle_task_result_event,
 )
 
@@ -30,3 +32,9 @@ def on_task_result(event: CloudEvent) -> None:
 def on_dead_letter(event: CloudEvent) -> None:
     """Record a dead-lettered message on its run and fail its task, so no run stays stuck."""
     handle_dead_letter_event(event)
+
+
+@functions_framework.cloud_event
+def on_sweep(event: CloudEvent) -> None:
+    """Fail unfinished tasks of runs past their deadline and finish those runs."""
+    handle_sweep_event(event)

@@ -77,6 +77,18 @@ class FirestoreStore:
         )
         return [RunDoc.model_validate(s.to_dict()) for s in query.stream()]
 
+    def list_overdue_runs(self, now: datetime, limit: int = 100) -> list[RunDoc]:
+        """Running runs whose deadline has passed (an equality and a range on two fields:
+        the composite index runs(status, deadline_at) is required in the cloud)."""
+        query = (
+            self.client.collection("runs")
+            .where(filter=FieldFilter("status", "==", "running"))
+            .where(filter=FieldFilter("deadline_at", "<", now))
+            .order_by("deadline_at")
+            .limit(limit)
+        )
+        return [RunDoc.model_validate(s.to_dict()) for s in query.stream()]
+
     def get_task(self, run_id: str, task_id: str) -> TaskDoc | None:
         """One task, or None."""
         snap = self._task_ref(run_id, task_id).get()

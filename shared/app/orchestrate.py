@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.app.report import build_run_report
 from shared.app.timeline import run_event
@@ -46,6 +46,7 @@ def start_run(request: RunRequest, message_id: str, *, store: Store, bus: Bus, c
         params=request.params,
         task_count=len(workflow.agents),
         created_at=now,
+        deadline_at=now + timedelta(seconds=workflow.timeout_s),
         requested_by=request.requested_by,
     )
     tasks = [

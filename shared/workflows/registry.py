@@ -16,6 +16,8 @@ class Workflow(BaseModel):
     title: str
     agents: tuple[str, ...]
     description: str = ""
+    # A run still unfinished this long after it was created is failed by the sweeper.
+    timeout_s: int = 1800
 
 
 WORKFLOWS: dict[str, Workflow] = {

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_scheduled_weekly_run_goes_end_to_end(cloud: LocalCloud, store: FirestoreStore) -> None:
-    [job_name] = create_schedules(cloud)
+    job_name = next(name for name in create_schedules(cloud) if name.endswith("/weekly-gtm"))
     client = scheduler_client(cloud.scheduler_address)
 
     client.run_job(name=job_name)

@@ -65,6 +65,7 @@ def test_each_consumer_reads_the_topic_it_is_meant_to() -> None:
         "supervisor-runs": "run-requests",
         "supervisor-results": "task-results",
         "supervisor-dead-letters": "dead-letters",
+        "supervisor-sweeper": "sweeps",
         **{f"agent-{agent}": f"agent-{agent}" for agent in AGENTS},
     }
 
@@ -174,7 +175,16 @@ def test_weekly_gtm_fires_monday_eight_in_paris() -> None:
     assert next_fire == datetime(2026, 11, 23, 8, 0, tzinfo=paris)
 
 
-@pytest.mark.parametrize("schedule", TOPOLOGY.schedules, ids=_ids(TOPOLOGY.schedules))
+RUN_SCHEDULES = tuple(s for s in TOPOLOGY.schedules if s.topic == "run-requests")
+
+
+def test_every_schedule_targets_a_declared_topic_with_a_consumer() -> None:
+    consumed = {s.topic for s in TOPOLOGY.subscriptions if s.push_function}
+
+    assert {s.topic for s in TOPOLOGY.schedules} <= consumed
+
+
+@pytest.mark.parametrize("schedule", RUN_SCHEDULES, ids=_ids(RUN_SCHEDULES))
 def test_schedule_payload_is_a_valid_run_request(schedule: Schedule) -> None:
     request = RunRequest.model_validate(schedule.payload)
 

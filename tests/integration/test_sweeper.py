@@ -1,0 +1,56 @@
+"""The sweeper fails what is unfinished past its run's deadline, and finishes the run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.adapters.firestore_store import FirestoreStore
+from shared.app.sweep import sweep_overdue_runs
+from shared.app.timeline import run_event
+from shared.models import RunDoc, RunStatus, TaskDoc, TaskStatus
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+
+
+def _run(store: FirestoreStore, run_id: str, deadline_min: int) -> None:
+    run = RunDoc(
+        run_id=run_id,
+        workflow="weekly_gtm",
+        trigger="schedule",
+        task_count=2,
+        created_at=START,
+        deadline_at=START + timedelta(minutes=deadline_min),
+    )
+    tasks = [
+        TaskDoc(run_id=run_id, task_id=a, agent=a, created_at=START) for a in ("finance", "support")
+    ]
+    store.create_run(run, tasks, [run_event(run_id, "run.created", "created", START)])
+    store.claim_task(run_id, "finance", "m-1", 60, START)
+    store.finish_task(run_id, "finance", TaskStatus.SUCCEEDED, START, output={"summary": "ok"})
+    store.claim_task(run_id, "support", "m-2", 60, START)  # never reports back
+
+
+def test_an_overdue_run_is_failed_with_the_reason_and_a_timely_one_is_left_alone(
+    store: FirestoreStore,
+) -> None:
+    _run(store, "run-overdue", deadline_min=30)
+    _run(store, "run-in-time", deadline_min=120)
+    now = START + timedelta(minutes=45)
+
+    swept = sweep_overdue_runs(store, clock=lambda: now)
+    again = sweep_overdue_runs(store, clock=lambda: now)
+
+    assert swept == ["run-overdue"] and again == []
+    overdue = store.get_run("run-overdue")
+    assert overdue is not None and overdue.status is RunStatus.FAILED
+    assert overdue.failure_reasons == ["support: timed out: no result within 0:30:00"]
+    support = store.get_task("run-overdue", "support")
+    assert support is not None and support.status is TaskStatus.FAILED
+    timed_out = [e.message for e in store.list_events("run-overdue") if e.type == "task.timed_out"]
+    assert timed_out == ["support timed out: no result within 0:30:00 (was running, 1 attempts)"]
+    in_time = store.get_run("run-in-time")
+    assert in_time is not None and in_time.status is RunStatus.RUNNING
