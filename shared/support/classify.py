@@ -1,0 +1,184 @@
+"""Rule-based classification of a customer message: intent, urgency, sentiment, asks for a human.
+
+Deterministic and explainable, so it works offline and can be evaluated; an LLM classifier can
+replace it where configured. Customer text is data: nothing in it changes these rules.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Intent = Literal["support", "sales", "billing", "general"]
+
+_INTENT_WORDS: dict[Intent, tuple[str, ...]] = {
+    "billing": (
+        "invoice",
+        "charge",
+        "charged",
+        "refund",
+        "payment",
+        "billing",
+        "bill",
+        "card",
+        "receipt",
+        "vat",
+        "subscription fee",
+        "overcharged",
+        "double",
+        "paid",
+        "price increase",
+    ),
+    "sales": (
+        "pricing",
+        "price",
+        "plan",
+        "plans",
+        "upgrade",
+        "discount",
+        "quote",
+        "demo",
+        "buy",
+        "purchase",
+        "enterprise",
+        "bulk",
+        "wholesale",
+        "trial",
+        "offer",
+    ),
+    "support": (
+        "broken",
+        "error",
+        "not working",
+        "doesn't work",
+        "does not work",
+        "can't",
+        "cannot",
+        "login",
+        "log in",
+        "password",
+        "reset",
+        "order",
+        "delivery",
+        "shipping",
+        "tracking",
+        "return",
+        "damaged",
+        "missing",
+        "account",
+        "bug",
+        "crash",
+        "warranty",
+        "exchange",
+    ),
+    "general": (),
+}
+_URGENT = (
+    "urgent",
+    "asap",
+    "immediately",
+    "right now",
+    "emergency",
+    "fraud",
+    "stolen",
+    "hacked",
+    "unauthorized",
+    "unauthorised",
+    "double charged",
+    "charged twice",
+    "charged me twice",
+    "security",
+    "data breach",
+    "today!",
+    "critical",
+)
+_NEGATIVE = (
+    "angry",
+    "furious",
+    "terrible",
+    "awful",
+    "worst",
+    "unacceptable",
+    "ridiculous",
+    "scam",
+    "disgusting",
+    "useless",
+    "hate",
+    "horrible",
+    "never again",
+    "fed up",
+    "disappointed",
+    "rip-off",
+    "ripoff",
+    "pathetic",
+    "idiots",
+    "stupid",
+)
+_POSITIVE = ("thanks", "thank you", "great", "love", "awesome", "happy", "appreciate", "perfect")
+_HUMAN = (
+    "human",
+    "real person",
+    "agent",
+    "representative",
+    "speak to someone",
+    "talk to someone",
+    "call me",
+    "manager",
+    "supervisor",
+    "phone call",
+)
+_LEGAL = (
+    "lawyer",
+    "attorney",
+    "sue",
+    "lawsuit",
+    "legal action",
+    "court",
+    "solicitor",
+    "gdpr complaint",
+)
+
+
+class Classification(BaseModel):
+    """What the support agent knows about a message before retrieving anything."""
+
+    model_config = ConfigDict(frozen=True)
+    intent: Intent
+    urgent: bool
+    sentiment: float  # -1 (very negative) .. 1 (very positive)
+    wants_human: bool
+    legal_threat: bool
+    urgent_terms: tuple[str, ...] = ()
+    matched: tuple[str, ...] = ()
+
+
+def _hits(text: str, words: tuple[str, ...]) -> list[str]:
+    return [w for w in words if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", text)]
+
+
+def classify_message(text: str) -> Classification:
+    """Classify by keyword rules; ties go billing > support > sales > general."""
+    lowered = text.lower()
+    scores = {intent: _hits(lowered, words) for intent, words in _INTENT_WORDS.items()}
+    order: list[Intent] = ["billing", "support", "sales", "general"]
+    intent = max(order, key=lambda i: (len(scores[i]), -order.index(i)))
+    if not scores[intent]:
+        intent = "general"
+    negative, positive = _hits(lowered, _NEGATIVE), _hits(lowered, _POSITIVE)
+    shouting = sum(1 for w in re.findall(r"[A-Za-z]{4,}", text) if w.isupper()) >= 3
+    raw = len(positive) - len(negative) - (1 if shouting else 0) - lowered.count("!!") * 0.5
+    sentiment = max(-1.0, min(1.0, raw / 2))
+    urgent = _hits(lowered, _URGENT)
+    human = _hits(lowered, _HUMAN)
+    legal = _hits(lowered, _LEGAL)
+    return Classification(
+        intent=intent,
+        urgent=bool(urgent),
+        sentiment=round(sentiment, 2),
+        wants_human=bool(human),
+        legal_threat=bool(legal),
+        urgent_terms=tuple(urgent),
+        matched=tuple(scores[intent] + urgent + human + legal),
+    )
