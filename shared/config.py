@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.llm.pricing import DEFAULT_PRICES, ModelPrice
 
 
 class Settings(BaseSettings):
@@ -31,8 +34,45 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The bundled sample data set is generated as of this date (deterministic output).
     sample_as_of: date = date(2026, 11, 16)
+    # Where agents read the business's data: the bundled sample, a folder of CSV files
+    # (customers.csv, orders.csv, subscriptions.csv, channel_spend.csv, campaigns.csv), or Stripe.
+    data_source: Literal["sample", "csv", "stripe"] = "sample"
+    data_csv_dir: Path | None = None
+    stripe_api_key: SecretStr | None = None
     # Fault injection for the local cloud and its tests, e.g. {"finance": {"delay_s": 3}}.
     faults: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    # LLM layer (shared.llm.factory.build_llm). Providers are tried in this order; a remote
+    # one is skipped while unconfigured, so with no key at all only "offline" remains.
+    llm_providers: tuple[Literal["openai", "vertex", "offline"], ...] = (
+        "openai",
+        "vertex",
+        "offline",
+    )
+    # OpenAI, or any OpenAI-compatible server (vLLM, Ollama) when a base URL is given; used
+    # when a key or a base URL is set.
+    llm_openai_api_key: SecretStr | None = None
+    llm_openai_base_url: str | None = None
+    # Tier -> model, with optional per-agent overrides such as {"finance.smart": "gpt-4.1"}.
+    llm_openai_models: dict[str, str] = Field(
+        default_factory=lambda: {"smart": "gpt-4o", "fast": "gpt-4o-mini"}
+    )
+    # Gemini on Vertex AI (Application Default Credentials); used when a location is set.
+    llm_vertex_location: str | None = None
+    llm_vertex_project: str | None = None  # defaults to project_id
+    llm_vertex_base_url: str | None = None  # a private endpoint or proxy
+    llm_vertex_models: dict[str, str] = Field(
+        default_factory=lambda: {"smart": "gemini-2.5-pro", "fast": "gemini-2.5-flash"}
+    )
+    llm_timeout_s: float = Field(default=20.0, gt=0, description="Timeout of one LLM call")
+    llm_max_attempts: int = Field(default=3, ge=1, description="Calls per provider on 429/5xx")
+    llm_max_wait_s: float = Field(
+        default=10.0, ge=0, description="Longest wait between retries; a longer hint falls back"
+    )
+    llm_cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=0, description="0 turns caching off")
+    llm_mask_pii: bool = True
+    # USD per 1M input/output tokens per model name; unknown models cost 0.
+    llm_prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
 
     @field_validator("faults", mode="before")
     @classmethod

@@ -118,23 +118,18 @@ def handle_sweep_event(event: Any) -> None:
 @cache
 def _agent_runner(agent: str) -> Any:
     from shared.adapters.faults import with_faults
-    from shared.adapters.sample_source import SampleDataSource
     from shared.agent_settings import resolve_agent_settings
     from shared.agents.registry import run_analysis_agent
-    from shared.llm.offline import OfflineLLM
-    from shared.wiring import services
+    from shared.wiring import data_source, llm, services
 
     svc = services()
-    source = with_faults(
-        SampleDataSource(svc.settings.sample_as_of), svc.settings.faults.get(agent)
-    )
-    llm = OfflineLLM()
+    source = with_faults(data_source(), svc.settings.faults.get(agent))
 
     def run(task: AgentTask, on_step: Any) -> Any:
         # Read per task, so an override saved on the status page applies without a deploy.
         agent_settings = resolve_agent_settings(agent, svc.store)
         return run_analysis_agent(
-            task, data=source, llm=llm, settings=agent_settings, on_step=on_step
+            task, data=source, llm=llm(), settings=agent_settings, on_step=on_step
         )
 
     return run

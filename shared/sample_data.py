@@ -54,6 +54,16 @@ Plan = Literal["basic", "plus", "premium"]
 TicketChannel = Literal["email", "chat", "phone", "social"]
 TicketCategory = Literal["billing", "shipping", "product", "account"]
 TicketPriority = Literal["low", "normal", "high", "urgent"]
+SubscriptionStatus = Literal[
+    "trialing",
+    "active",
+    "past_due",
+    "unpaid",
+    "canceled",
+    "incomplete",
+    "incomplete_expired",
+    "paused",
+]
 
 ACQUISITION_CHANNELS: tuple[AcquisitionChannel, ...] = ("search", "social", "email", "referral")
 TICKET_CHANNELS: tuple[TicketChannel, ...] = ("email", "chat", "phone", "social")
@@ -116,8 +126,40 @@ class SupportTicket(BaseModel):
     csat: int | None = Field(default=None, ge=1, le=5)
 
 
+class Subscription(BaseModel):
+    """One customer's recurring subscription (not generated for the sample; imported data)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    subscription_id: str
+    customer_id: str
+    plan: str = Field(description="the source's name for the plan, e.g. a Stripe price lookup key")
+    status: SubscriptionStatus
+    start_date: date
+    end_date: date | None = Field(default=None, description="when it ended; None while it runs")
+    monthly_amount_cents: int = Field(ge=0, description="recurring revenue per month")
+    currency: Literal["EUR"] = "EUR"
+
+
+class Campaign(BaseModel):
+    """One marketing campaign's results on one channel on one day (imported data)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    day: date
+    channel: AcquisitionChannel
+    campaign: str
+    impressions: int = Field(ge=0)
+    clicks: int = Field(ge=0)
+    conversions: int = Field(ge=0)
+    spend_cents: int = Field(ge=0)
+    revenue_cents: int = Field(ge=0)
+
+
 class SampleDataset(BaseModel):
-    """Customers, orders, channel spend and support tickets of one business, as of a date."""
+    """Customers, orders, channel spend and support tickets of one business, as of a date.
+
+    Imported data may also carry subscriptions and campaign results; the generator leaves
+    both empty.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     as_of: date
@@ -126,6 +168,8 @@ class SampleDataset(BaseModel):
     orders: tuple[Order, ...] = ()
     channel_spend: tuple[ChannelSpend, ...] = ()
     tickets: tuple[SupportTicket, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
+    campaigns: tuple[Campaign, ...] = ()
 
 
 # --- generator assumptions (see the module docstring) ----------------------------------

@@ -8,7 +8,10 @@ from functools import lru_cache
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
 from shared.config import Settings, get_settings
+from shared.errors import PermanentError
+from shared.llm.types import LLM
 from shared.log import configure_logging
+from shared.ports import DataSource
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,42 @@ class Services:
     settings: Settings
     store: FirestoreStore
     bus: PubSubBus
+
+
+@lru_cache(maxsize=1)
+def llm() -> LLM:
+    """This process's LLM: the configured provider chain with its Firestore response cache."""
+    from shared.adapters.firestore_llm_cache import FirestoreLlmCache
+    from shared.llm.factory import build_llm
+
+    svc = services()
+    cache = FirestoreLlmCache(svc.settings.project_id, client=svc.store.client)
+    return build_llm(svc.settings, cache=cache)
+
+
+CSV_TABLES = ("customers", "orders", "subscriptions", "channel_spend", "campaigns")
+
+
+@lru_cache(maxsize=1)
+def data_source() -> DataSource:
+    """Where agents read the business's data: the bundled sample, CSV files, or Stripe."""
+    settings = services().settings
+    if settings.data_source == "csv":
+        from shared.adapters.csv_source import CsvDataSource
+
+        if settings.data_csv_dir is None:
+            raise PermanentError("CONTROLROOM_DATA_CSV_DIR must name a folder of CSV files")
+        files = {t: settings.data_csv_dir / f"{t}.csv" for t in CSV_TABLES}
+        return CsvDataSource({t: p for t, p in files.items() if p.exists()})
+    if settings.data_source == "stripe":
+        from shared.adapters.vendors.stripe import StripeClient, StripeDataSource
+
+        if settings.stripe_api_key is None:
+            raise PermanentError("CONTROLROOM_STRIPE_API_KEY is required for the stripe source")
+        return StripeDataSource(StripeClient(settings.stripe_api_key.get_secret_value()))
+    from shared.adapters.sample_source import SampleDataSource
+
+    return SampleDataSource(settings.sample_as_of)
 
 
 @lru_cache(maxsize=1)

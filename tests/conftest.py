@@ -64,10 +64,11 @@ def emulators() -> Iterator[Emulators]:
 
 def _clear_settings_caches() -> None:
     from shared.config import get_settings
-    from shared.wiring import services
+    from shared.wiring import data_source, llm, services
 
     get_settings.cache_clear()
-    services.cache_clear()
+    for cached in (services, llm, data_source):
+        cached.cache_clear()
 
 
 @pytest.fixture

@@ -71,6 +71,7 @@ def build_analysis_graph(spec: AnalysisAgentSpec) -> CompiledStateGraph[Any, Any
             prompt=render(prompts.prompt, facts),
             facts=facts,
             tier=prompts.tier,
+            agent=spec.name,
             offline_template=prompts.offline,
         )
         completion = runtime.context.llm.complete(request)

@@ -1,13 +1,17 @@
 """The offline LLM provider: deterministic prose rendered from templates and computed facts.
 
 It never calls a network and never invents a figure: every number in its text comes from the
-facts it was given. Its output is marked as offline wherever it is shown.
+facts it was given. Its output is marked as offline wherever it is shown. Structured answers
+are the request's `offline_answer` (or else its facts) validated into the schema.
 """
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
+from shared.llm.errors import LlmOutputError
 from shared.llm.templates import render
-from shared.llm.types import Completion, CompletionRequest
+from shared.llm.types import Completion, CompletionRequest, ModelT
 
 OFFLINE_MODEL = "offline-template"
 
@@ -24,7 +28,22 @@ class OfflineLLM:
 
     def complete(self, request: CompletionRequest) -> Completion:
         """Deterministic text for the request; costs nothing."""
-        text = render(request.offline_template, request.facts)
+        return self._completion(request, render(request.offline_template, request.facts))
+
+    def structured(
+        self, request: CompletionRequest, schema: type[ModelT]
+    ) -> tuple[ModelT, Completion]:
+        """The request's offline answer (or its facts) as a `schema` instance; costs nothing."""
+        answer = request.offline_answer if request.offline_answer is not None else request.facts
+        try:
+            value = schema.model_validate(answer)
+        except ValidationError as exc:
+            raise LlmOutputError(
+                f"offline answer is not a valid {schema.__name__}: {exc.error_count()} error(s)"
+            ) from exc
+        return value, self._completion(request, value.model_dump_json())
+
+    def _completion(self, request: CompletionRequest, text: str) -> Completion:
         return Completion(
             text=text,
             provider=self.provider,

@@ -1,0 +1,104 @@
+"""Chat completions over the official `openai` SDK, for OpenAI or any compatible server.
+
+vLLM, Ollama or LiteLLM are reached through a base URL (e.g. http://localhost:11434/v1).
+
+Structured output uses `response_format={"type": "json_schema", ...}` built by the SDK's own
+helper (strict schema). The SDK's retries are off (`max_retries=0`): tenacity in
+shared.llm.pipeline is the one retrying, honouring `Retry-After` hints read here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import UTC, datetime
+from typing import Any
+
+import openai
+from openai.lib import type_to_response_format_param
+
+from shared.llm.errors import LlmRequestError, LlmTransientError
+from shared.llm.provider import ProviderCall, ProviderReply
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+# A 429 that is about billing, not rate: waiting does not help.
+_NOT_TRANSIENT_CODES = {"insufficient_quota"}
+_TRANSIENT_STATUSES = {408, 409, 429}
+
+
+def openai_client(api_key: str | None, base_url: str | None, timeout_s: float) -> openai.OpenAI:
+    """A client with SDK retries disabled; local servers accept any key, so one is made up."""
+    return openai.OpenAI(
+        api_key=api_key or "unused-by-local-servers",
+        base_url=base_url or OPENAI_BASE_URL,
+        timeout=timeout_s,
+        max_retries=0,
+    )
+
+
+def retry_after_s(headers: Any, now: datetime | None = None) -> float | None:
+    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _status_error(exc: openai.APIStatusError) -> LlmTransientError | LlmRequestError:
+    message = f"openai HTTP {exc.status_code}: {exc.message}"
+    if exc.code in _NOT_TRANSIENT_CODES:
+        return LlmRequestError(message)
+    if exc.status_code in _TRANSIENT_STATUSES or exc.status_code >= 500:
+        return LlmTransientError(message, retry_after_s(exc.response.headers))
+    return LlmRequestError(message)
+
+
+class OpenAIProvider:
+    """The ChatProvider for OpenAI-compatible chat completion APIs."""
+
+    name = "openai"
+
+    def __init__(self, client: openai.OpenAI) -> None:
+        self.client = client
+
+    def chat(self, call: ProviderCall) -> ProviderReply:
+        """One `POST /chat/completions`."""
+        options: dict[str, Any] = {}
+        if call.schema is not None:
+            options["response_format"] = type_to_response_format_param(call.schema)
+        if call.temperature is not None:
+            options["temperature"] = call.temperature
+        messages: list[Any] = []
+        if call.system:
+            messages.append({"role": "system", "content": call.system})
+        messages.append({"role": "user", "content": call.prompt})
+        try:
+            completion = self.client.chat.completions.create(
+                model=call.model, messages=messages, timeout=call.timeout_s, **options
+            )
+        except openai.APIStatusError as exc:
+            raise _status_error(exc) from exc
+        except openai.APIConnectionError as exc:  # includes APITimeoutError
+            raise LlmTransientError(f"openai: {exc.message}") from exc
+        usage = completion.usage
+        tokens_in = usage.prompt_tokens if usage else 0
+        tokens_out = usage.completion_tokens if usage else 0
+        if not completion.choices:
+            return ProviderReply(None, tokens_in, tokens_out, "no choices")
+        choice = completion.choices[0]
+        if choice.message.refusal:
+            return ProviderReply(None, tokens_in, tokens_out, f"refusal: {choice.message.refusal}")
+        return ProviderReply(choice.message.content, tokens_in, tokens_out, choice.finish_reason)
