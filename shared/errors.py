@@ -9,6 +9,14 @@
           ├── UnauthorizedError     a missing or wrong credential (401)
           └── UnknownWorkflowError  a run request naming a workflow nobody declared (400)
 
+Subtrees defined next to the code that raises them (each subclasses the two above):
+- shared/llm/errors.py: LlmTransientError, LlmUnavailableError (retryable); LlmRequestError,
+  LlmOutputError (permanent).
+- shared/adapters/vendors/errors.py: VendorRetryableError (429/5xx/timeouts, with the
+  vendor's Retry-After); VendorPermanentError (other 4xx, answered as 502).
+- shared/adapters/csv_source.py: CsvImportError (an InvalidRequestError naming file, row
+  and column).
+
 How each entry point maps them:
 - CloudEvent functions: RetryableError and any unexpected exception propagate (HTTP 500,
   redelivery); PermanentError is recorded, the message is published to the dead-letter
