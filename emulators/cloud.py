@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PROJECT = "controlroom-local"
 DEFAULT_TOKEN = "local-dev-token"
+PLATFORMS = ("tiktok", "linkedin", "zendesk", "stripe", "generic")
+# Local-only signing secrets: the site chat page and the tests sign with these.
+DEFAULT_WEBHOOK_SECRETS = {p: f"local-{p}-secret" for p in PLATFORMS}
 
 
 @dataclass
@@ -28,6 +31,7 @@ class LocalCloudConfig:
 
     project: str = DEFAULT_PROJECT
     api_token: str = DEFAULT_TOKEN
+    webhook_secrets: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_WEBHOOK_SECRETS))
     workdir: Path = Path(".local-cloud")
     topology: Topology = TOPOLOGY
     # Extra environment per function name, e.g. fault injection for one agent.
@@ -120,6 +124,7 @@ class LocalCloud:
             **os.environ,
             **self.emulator_env,
             "CONTROLROOM_API_TOKEN": self.config.api_token,
+            "CONTROLROOM_WEBHOOK_SECRETS": json.dumps(self.config.webhook_secrets),
             "CONTROLROOM_STATUS_URL": self._status_url_for_env,
             **self.config.function_env.get(name, {}),
         }

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     data_source: Literal["sample", "csv", "stripe"] = "sample"
     data_csv_dir: Path | None = None
     stripe_api_key: SecretStr | None = None
+    # Webhook signing secrets per platform (tiktok, linkedin, zendesk, stripe, generic).
+    webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     # Fault injection for the local cloud and its tests, e.g. {"finance": {"delay_s": 3}}.
     faults: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

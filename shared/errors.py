@@ -6,6 +6,8 @@
      └── PermanentError      can never succeed: recorded on the timeline and dead-lettered
           ├── InvalidMessageError   a Pub/Sub message that fails its schema
           ├── InvalidRequestError   an HTTP request body or parameter that is wrong (400)
+          │    ├── PayloadTooLargeError      a body over the size limit (413)
+          │    └── UnsupportedMediaTypeError a body that is not JSON (415)
           ├── UnauthorizedError     a missing or wrong credential (401)
           └── UnknownWorkflowError  a run request naming a workflow nobody declared (400)
 
@@ -52,6 +54,18 @@ class InvalidMessageError(PermanentError):
 
 class InvalidRequestError(PermanentError):
     """An HTTP request that is malformed or fails validation."""
+
+
+class PayloadTooLargeError(InvalidRequestError):
+    """A request body over the endpoint's size limit."""
+
+    http_status = 413
+
+
+class UnsupportedMediaTypeError(InvalidRequestError):
+    """A request body in a content type the endpoint does not take."""
+
+    http_status = 415
 
 
 class UnauthorizedError(PermanentError):

@@ -17,6 +17,14 @@ from shared.models import (
     TaskStatus,
 )
 from shared.sample_data import SampleDataset
+from shared.support.inbound import InboundMessage, StripeEvent
+from shared.support.records import (
+    ConversationDoc,
+    InboundRecord,
+    MessageDoc,
+    OutboxRecord,
+    TicketDoc,
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,10 @@ class Store(Protocol):
         """One artifact, or None."""
         ...
 
+    def record_stripe_event(self, event: StripeEvent, now: datetime) -> bool:
+        """Store a Stripe event once; False when it was stored before."""
+        ...
+
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         """Store the record; if the key was used already return that earlier record."""
         ...
@@ -127,4 +139,40 @@ class DataSource(Protocol):
 
     def load(self) -> SampleDataset:
         """The data set to analyse."""
+        ...
+
+
+class ConversationStore(Protocol):
+    """Support conversations: inbound idempotency, threads, replies, tickets."""
+
+    def record_inbound(self, message: InboundMessage, now: datetime) -> InboundRecord:
+        """Store the message in its conversation once; returns its (possibly earlier) record."""
+        ...
+
+    def mark_inbound_published(self, record_id: str) -> None:
+        """Note that the message was handed to the support agent."""
+        ...
+
+    def get_conversation(self, key: str) -> ConversationDoc | None:
+        """One conversation, or None."""
+        ...
+
+    def list_messages(self, key: str) -> list[MessageDoc]:
+        """A conversation's messages, oldest first."""
+        ...
+
+    def claim_outbox(self, record: OutboxRecord) -> OutboxRecord:
+        """Create the reply's outbox entry once; returns the entry that exists."""
+        ...
+
+    def complete_reply(self, record: OutboxRecord, reply: MessageDoc, now: datetime) -> None:
+        """Mark the outbox entry sent, add the reply to the thread, mark it answered."""
+        ...
+
+    def escalate(self, ticket: TicketDoc, now: datetime) -> bool:
+        """Create the ticket once and mark the conversation escalated; False if it existed."""
+        ...
+
+    def notify(self, notification_id: str, text: str, now: datetime) -> bool:
+        """Record a notification for people once (the local stand-in for Slack)."""
         ...

@@ -19,6 +19,7 @@ RUN_REQUESTS_TOPIC = "run-requests"
 TASK_RESULTS_TOPIC = "task-results"
 DEAD_LETTERS_TOPIC = "dead-letters"
 SWEEPS_TOPIC = "sweeps"
+BILLING_EVENTS_TOPIC = "billing-events"
 
 
 def agent_topic(agent: str) -> str:
@@ -158,6 +159,7 @@ def build_topology() -> Topology:
         Topic(name=TASK_RESULTS_TOPIC, description="Agents report finished tasks here"),
         Topic(name=DEAD_LETTERS_TOPIC, description="Messages that can never succeed"),
         Topic(name=SWEEPS_TOPIC, description="Ticks of the sweeper that finishes overdue runs"),
+        Topic(name=BILLING_EVENTS_TOPIC, description="Stripe events for the workflows (churn)"),
         *(Topic(name=agent_topic(a), description=f"Tasks for the {a} agent") for a in AGENTS),
     ]
     pairs = [
@@ -217,7 +219,7 @@ def build_topology() -> Topology:
             entry_point="handle_webhook",
             trigger=Trigger.HTTP,
             concurrency=80,
-            publishes_to=(RUN_REQUESTS_TOPIC,),
+            publishes_to=(RUN_REQUESTS_TOPIC, agent_topic("support"), BILLING_EVENTS_TOPIC),
         ),
         Function(
             name="status",
@@ -253,9 +255,13 @@ def build_topology() -> Topology:
             description="Every 5 minutes: fail what is unfinished past its run's deadline",
         ),
     ]
+    # No workflow consumes billing events yet; keep them for the win-back workflow to come.
+    keep_billing_events = Subscription(
+        name="billing-events-keep", topic=BILLING_EVENTS_TOPIC, dead_letter_topic=None
+    )
     return Topology(
         topics=tuple(topics),
-        subscriptions=(*(s for _, s in pairs), keep_dead_letters),
+        subscriptions=(*(s for _, s in pairs), keep_dead_letters, keep_billing_events),
         functions=(*(f for f, _ in pairs), *http_functions),
         schedules=tuple(schedules),
     )

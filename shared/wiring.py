@@ -11,7 +11,7 @@ from shared.config import Settings, get_settings
 from shared.errors import PermanentError
 from shared.llm.types import LLM
 from shared.log import configure_logging
-from shared.ports import DataSource
+from shared.ports import ConversationStore, DataSource
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,15 @@ def llm() -> LLM:
     svc = services()
     cache = FirestoreLlmCache(svc.settings.project_id, client=svc.store.client)
     return build_llm(svc.settings, cache=cache)
+
+
+@lru_cache(maxsize=1)
+def conversations() -> ConversationStore:
+    """Support conversations in Firestore, sharing the store's client."""
+    from shared.adapters.firestore_conversations import FirestoreConversations
+
+    svc = services()
+    return FirestoreConversations(svc.settings.project_id, client=svc.store.client)
 
 
 CSV_TABLES = ("customers", "orders", "subscriptions", "channel_spend", "campaigns")

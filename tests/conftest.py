@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +17,9 @@ from shared.topology import TOPOLOGY
 
 PROJECT = "controlroom-test"
 API_TOKEN = "test-token-1234"
+WEBHOOK_SECRETS = {
+    p: f"{p}-test-secret" for p in ("tiktok", "linkedin", "zendesk", "stripe", "generic")
+}
 
 
 class Emulators:
@@ -50,6 +54,7 @@ def emulators() -> Iterator[Emulators]:
     os.environ.update(emulator_environment(firestore.host, pubsub.host, PROJECT))
     os.environ["CONTROLROOM_API_TOKEN"] = API_TOKEN
     os.environ["CONTROLROOM_STATUS_URL"] = "http://status.test"
+    os.environ["CONTROLROOM_WEBHOOK_SECRETS"] = json.dumps(WEBHOOK_SECRETS)
     _clear_settings_caches()
     try:
         provision_pubsub(PROJECT, TOPOLOGY)
@@ -64,10 +69,10 @@ def emulators() -> Iterator[Emulators]:
 
 def _clear_settings_caches() -> None:
     from shared.config import get_settings
-    from shared.wiring import data_source, llm, services
+    from shared.wiring import conversations, data_source, llm, services
 
     get_settings.cache_clear()
-    for cached in (services, llm, data_source):
+    for cached in (services, llm, data_source, conversations):
         cached.cache_clear()
 
 

@@ -29,6 +29,7 @@ from shared.models import (
     TaskStatus,
 )
 from shared.ports import TaskClaim
+from shared.support.inbound import StripeEvent
 
 
 class FirestoreStore:
@@ -254,6 +255,15 @@ class FirestoreStore:
         """agent_settings/{agent}: run-time overrides of the agent's prompts and policy."""
         snap = self.client.collection("agent_settings").document(agent).get()
         return snap.to_dict() if snap.exists else None
+
+    def record_stripe_event(self, event: StripeEvent, now: datetime) -> bool:
+        """stripe_events/{id}: stored once; False when it was stored before."""
+        ref = self.client.collection("stripe_events").document(event.id)
+        try:
+            ref.create({**event.model_dump(), "received_at": now})
+        except gexc.AlreadyExists:
+            return False
+        return True
 
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         """Store the record; if the key was used already return that earlier record."""

@@ -1,31 +1,51 @@
-"""HTTP routing of the webhooks function: POST /runs starts a workflow run."""
+"""HTTP routing of the webhooks function.
+
+POST /runs                     start a workflow run (bearer token, optional idempotency key)
+POST /webhooks/<platform>      a platform webhook: tiktok, linkedin, zendesk, stripe, generic
+GET  /webhooks/linkedin        LinkedIn's challenge handshake (?challengeCode=...)
+
+Every rejection is a 4xx whose message says what is wrong, and nothing was stored or
+published: size and type are checked first, then the signature, then the payload.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import flask
 from pydantic import ValidationError
 
+from shared.app.ingest_webhook import ingest_stripe_webhook, ingest_support_webhook
 from shared.app.request_run import StartRunBody, request_run
 from shared.envelope import describe_validation_error
-from shared.errors import InvalidRequestError, PermanentError
+from shared.errors import (
+    InvalidRequestError,
+    PayloadTooLargeError,
+    PermanentError,
+    UnsupportedMediaTypeError,
+)
 from shared.models import utcnow
+from shared.security.signatures import linkedin_challenge_response, verify_webhook
 from shared.security.tokens import require_bearer
 from shared.web.responses import error_response, json_response
-from shared.wiring import services
+from shared.wiring import conversations, services
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+PLATFORMS = ("tiktok", "linkedin", "zendesk", "stripe", "generic")
 
 
 def handle_webhook_request(request: flask.Request) -> flask.Response:
-    """Route one request; every rejection is a 4xx that wrote and published nothing."""
+    """Route one request to its handler and map permanent errors to 4xx."""
+    path = request.path.rstrip("/")
     try:
-        if request.path.rstrip("/") in ("/runs", "/v1/runs") and request.method == "POST":
+        if path in ("/runs", "/v1/runs") and request.method == "POST":
             return _start_run(request)
-        if request.path == "/healthz":
+        if path.startswith("/webhooks/"):
+            return _platform_webhook(request, path.removeprefix("/webhooks/"))
+        if path == "/healthz":
             return json_response({"ok": True})
         return json_response({"error": f"no route for {request.method} {request.path}"}, 404)
     except PermanentError as exc:
@@ -36,7 +56,7 @@ def handle_webhook_request(request: flask.Request) -> flask.Response:
 def _start_run(request: flask.Request) -> flask.Response:
     svc = services()
     require_bearer(request.headers.get("Authorization"), svc.settings.api_token)
-    body = _json_body(request)
+    body = _json_object(_body(request))
     header_key = request.headers.get("Idempotency-Key")
     if header_key and "idempotency_key" not in body:
         body["idempotency_key"] = header_key
@@ -52,12 +72,49 @@ def _start_run(request: flask.Request) -> flask.Response:
     )
 
 
-def _json_body(request: flask.Request) -> dict[str, object]:
+def _platform_webhook(request: flask.Request, platform: str) -> flask.Response:
+    if platform not in PLATFORMS:
+        return json_response({"error": f"unknown platform {platform!r}"}, 404)
+    svc = services()
+    secrets = {name: s.get_secret_value() for name, s in svc.settings.webhook_secrets.items()}
+    if request.method == "GET" and platform == "linkedin":
+        code = request.args.get("challengeCode")
+        if not code:
+            raise InvalidRequestError("missing challengeCode query parameter")
+        if "linkedin" not in secrets:
+            raise InvalidRequestError("no webhook secret is configured for linkedin")
+        return json_response(linkedin_challenge_response(code, secrets["linkedin"]))
+    if request.method != "POST":
+        return json_response({"error": f"{request.method} is not allowed here; use POST"}, 405)
+    body = _body(request)
+    verify_webhook(platform, dict(request.headers), body, secrets, utcnow())
+    payload = _json_object(body)
+    if platform == "stripe":
+        outcome = ingest_stripe_webhook(payload, store=svc.store, bus=svc.bus, clock=utcnow)
+    else:
+        outcome = ingest_support_webhook(
+            platform, payload, conversations=conversations(), bus=svc.bus, clock=utcnow
+        )
+    return json_response({"accepted": outcome.accepted, "duplicates": outcome.duplicates})
+
+
+def _body(request: flask.Request) -> bytes:
+    """The raw body, once its size and content type are acceptable."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise InvalidRequestError(f"body larger than {MAX_BODY_BYTES} bytes")
-    if not request.is_json:
-        raise InvalidRequestError("Content-Type must be application/json")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidRequestError("body must be a JSON object")
+        raise PayloadTooLargeError(f"body larger than {MAX_BODY_BYTES} bytes")
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaTypeError("Content-Type must be application/json")
+    body = request.get_data(cache=True)
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLargeError(f"body larger than {MAX_BODY_BYTES} bytes")
     return body
+
+
+def _json_object(body: bytes) -> dict[str, object]:
+    try:
+        parsed = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidRequestError(f"malformed JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise InvalidRequestError("body must be a JSON object")
+    return parsed

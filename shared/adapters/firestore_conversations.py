@@ -1,0 +1,153 @@
+"""The ConversationStore port on Firestore."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from shared.support.inbound import InboundMessage
+from shared.support.records import (
+    ConversationDoc,
+    InboundRecord,
+    MessageDoc,
+    OutboxRecord,
+    TicketDoc,
+)
+
+
+def inbound_id(message: InboundMessage) -> str:
+    """The idempotency key of an inbound message: its platform and the platform's id."""
+    return f"{message.platform}:{message.platform_message_id}"
+
+
+class FirestoreConversations:
+    """Conversations, messages, outbox and tickets in Firestore."""
+
+    def __init__(self, project_id: str, client: firestore.Client | None = None) -> None:
+        self.project_id = project_id
+        self._client = client
+
+    @cached_property
+    def client(self) -> firestore.Client:
+        """The Firestore client, created on first use."""
+        return self._client or firestore.Client(project=self.project_id)
+
+    def _conversation(self, key: str) -> firestore.DocumentReference:
+        return self.client.collection("conversations").document(key)
+
+    def record_inbound(self, message: InboundMessage, now: datetime) -> InboundRecord:
+        """Store the message, its conversation and user in one batch, once per message id."""
+        record = InboundRecord(
+            record_id=inbound_id(message),
+            conversation_key=message.conversation_key,
+            received_at=now,
+        )
+        ref = self.client.collection("inbound").document(record.record_id)
+        conversation = self._conversation(message.conversation_key)
+        batch = self.client.batch()
+        batch.create(ref, record.model_dump())
+        batch.set(
+            conversation,
+            {
+                "key": message.conversation_key,
+                "platform": message.platform,
+                "platform_user_id": message.user.platform_user_id,
+                "user_name": message.user.display_name,
+                "status": "open",
+                "escalation_reason": None,
+                "last_message_at": message.sent_at or now,
+                "updated_at": now,
+                "schema_version": 1,
+            },
+            merge=True,
+        )
+        customer = MessageDoc(
+            message_id=record.record_id,
+            role="customer",
+            text=message.text,
+            at=message.sent_at or now,
+        )
+        batch.set(
+            conversation.collection("messages").document(record.record_id), customer.model_dump()
+        )
+        user = self.client.collection("users").document(
+            f"{message.platform}:{message.user.platform_user_id}"
+        )
+        batch.set(
+            user,
+            {**message.user.model_dump(), "platform": message.platform, "last_seen": now},
+            merge=True,
+        )
+        try:
+            batch.commit()
+        except gexc.AlreadyExists:
+            return InboundRecord.model_validate(ref.get().to_dict())
+        return record
+
+    def mark_inbound_published(self, record_id: str) -> None:
+        """Note that the message was handed to the support agent."""
+        self.client.collection("inbound").document(record_id).update({"published": True})
+
+    def get_conversation(self, key: str) -> ConversationDoc | None:
+        """One conversation, or None."""
+        snap = self._conversation(key).get()
+        return ConversationDoc.model_validate(snap.to_dict()) if snap.exists else None
+
+    def list_messages(self, key: str) -> list[MessageDoc]:
+        """A conversation's messages, oldest first."""
+        docs = self._conversation(key).collection("messages").order_by("at").stream()
+        return [MessageDoc.model_validate(d.to_dict()) for d in docs]
+
+    def claim_outbox(self, record: OutboxRecord) -> OutboxRecord:
+        """Create the reply's outbox entry once; returns the entry that exists."""
+        ref = self.client.collection("outbox").document(record.outbox_id)
+        try:
+            ref.create(record.model_dump())
+        except gexc.AlreadyExists:
+            return OutboxRecord.model_validate(ref.get().to_dict())
+        return record
+
+    def complete_reply(self, record: OutboxRecord, reply: MessageDoc, now: datetime) -> None:
+        """Mark the outbox entry sent, add the reply to the thread, mark it answered."""
+        conversation = self._conversation(record.conversation_key)
+        batch = self.client.batch()
+        batch.update(self.client.collection("outbox").document(record.outbox_id), {"sent_at": now})
+        batch.set(
+            conversation.collection("messages").document(reply.message_id), reply.model_dump()
+        )
+        batch.update(conversation, {"status": "answered", "updated_at": now})
+        batch.commit()
+
+    def escalate(self, ticket: TicketDoc, now: datetime) -> bool:
+        """Create the ticket once and mark the conversation escalated; False if it existed."""
+        batch = self.client.batch()
+        batch.create(
+            self.client.collection("tickets").document(ticket.ticket_id), ticket.model_dump()
+        )
+        batch.update(
+            self._conversation(ticket.conversation_key),
+            {
+                "status": "escalated",
+                "escalation_reason": ticket.reason,
+                "ticket_id": ticket.ticket_id,
+                "updated_at": now,
+            },
+        )
+        try:
+            batch.commit()
+        except gexc.AlreadyExists:
+            return False
+        return True
+
+    def notify(self, notification_id: str, text: str, now: datetime) -> bool:
+        """Record a notification for people once (the local stand-in for Slack)."""
+        try:
+            self.client.collection("notifications").document(notification_id).create(
+                {"text": text, "created_at": now, "channel": "#support-escalations"}
+            )
+        except gexc.AlreadyExists:
+            return False
+        return True

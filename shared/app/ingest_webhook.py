@@ -1,0 +1,68 @@
+"""Use case: a verified platform webhook becomes stored messages handed to the support agent.
+
+Everything is parsed before anything is written, so a bad payload stores and publishes
+nothing. A redelivered webhook finds its message's inbound record and publishes nothing new,
+unless the earlier delivery stored it but failed to publish (then it publishes again; the
+support agent's outbox keeps the reply single).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from shared.models import Message
+from shared.ports import Bus, ConversationStore, Store
+from shared.support.inbound import StripeEvent, parse_inbound, parse_stripe_event
+from shared.support.records import SupportMessage
+from shared.topology import BILLING_EVENTS_TOPIC, agent_topic
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    """How many messages a webhook delivery carried that were new, and how many were repeats."""
+
+    accepted: int
+    duplicates: int
+
+
+class BillingEvent(Message):
+    """A Stripe event the workflows may act on (topic billing-events)."""
+
+    kind: ClassVar[str] = "billing_event"
+    event: StripeEvent
+
+
+def ingest_support_webhook(
+    platform: str,
+    payload: Any,
+    *,
+    conversations: ConversationStore,
+    bus: Bus,
+    clock: Callable[[], datetime],
+) -> WebhookOutcome:
+    """Parse every message, store each once, publish the new ones to the support agent."""
+    messages = parse_inbound(platform, payload)
+    accepted = duplicates = 0
+    for message in messages:
+        record = conversations.record_inbound(message, clock())
+        if record.published:
+            duplicates += 1
+            continue
+        bus.publish(agent_topic("support"), SupportMessage(inbound=message))
+        conversations.mark_inbound_published(record.record_id)
+        accepted += 1
+    return WebhookOutcome(accepted=accepted, duplicates=duplicates)
+
+
+def ingest_stripe_webhook(
+    payload: Any, *, store: Store, bus: Bus, clock: Callable[[], datetime]
+) -> WebhookOutcome:
+    """Store a Stripe event once and publish it for the workflows."""
+    event = parse_stripe_event(payload)
+    if not store.record_stripe_event(event, clock()):
+        return WebhookOutcome(accepted=0, duplicates=1)
+    bus.publish(BILLING_EVENTS_TOPIC, BillingEvent(event=event))
+    return WebhookOutcome(accepted=1, duplicates=0)
