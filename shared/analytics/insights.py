@@ -21,18 +21,22 @@ A customer has *churned* when their last order is more than `churn_after_days` d
 `as_of`; the churn rate is churned customers over customers with at least one order.
 Customers without any order are counted but neither scored nor churned; customers who
 signed up after `as_of`, and orders of customers the data set does not list, are ignored.
+
+`rfm_segments` applies the same scores and segments to a bare purchase log (a shop's own
+export), where every purchase is an order and every customer in the log has bought.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.analytics._numbers import ratio
+from shared.analytics.transactions import Purchase
 from shared.sample_data import SampleDataset
 
 Segment = Literal["champions", "loyal", "promising", "new", "at_risk", "hibernating"]
@@ -179,6 +183,71 @@ def customer_segments(
         churn_rate=ratio(len(churned), len(buyers)),
         churned_lifetime_value_cents=sum(row.lifetime_value_cents for row in churned),
         top_churned=tuple(churned[:TOP_CHURNED]),
+    )
+
+
+class RfmReport(BaseModel):
+    """RFM scores and segments of the customers in a purchase log."""
+
+    model_config = ConfigDict(frozen=True)
+    as_of: date | None  # None for an empty log
+    customers: tuple[CustomerRfm, ...]  # by customer_id
+    segments: tuple[SegmentSummary, ...]  # every segment, in SEGMENTS order
+
+
+def rfm_segments(purchases: Iterable[Purchase], as_of: date | None = None) -> RfmReport:
+    """RFM scores and segments from a purchase log as of a date (default: its last day)."""
+    rows = list(purchases)
+    if as_of is None:
+        as_of = max((row.purchase_date for row in rows), default=None)
+        if as_of is None:
+            return RfmReport(as_of=None, customers=(), segments=_segment_summaries(()))
+    first: dict[str, date] = {}
+    last: dict[str, date] = {}
+    frequency: dict[str, int] = {}
+    monetary: dict[str, int] = {}
+    for row in rows:
+        if row.purchase_date > as_of:
+            continue
+        cid = row.customer_id
+        first[cid] = min(first.get(cid, row.purchase_date), row.purchase_date)
+        last[cid] = max(last.get(cid, row.purchase_date), row.purchase_date)
+        frequency[cid] = frequency.get(cid, 0) + 1
+        monetary[cid] = monetary.get(cid, 0) + row.amount_cents
+    ids = sorted(frequency)
+    recency = {cid: (as_of - last[cid]).days for cid in ids}
+    scored = zip(
+        ids,
+        _quintile_scores([-recency[cid] for cid in ids]),
+        _quintile_scores([frequency[cid] for cid in ids]),
+        _quintile_scores([monetary[cid] for cid in ids]),
+        strict=True,
+    )
+    customers = tuple(
+        CustomerRfm(
+            customer_id=cid,
+            recency_days=recency[cid],
+            frequency=frequency[cid],
+            monetary_cents=monetary[cid],
+            recency_score=r_score,
+            frequency_score=f_score,
+            monetary_score=m_score,
+            segment=_segment((as_of - first[cid]).days, r_score, f_score, m_score),
+        )
+        for cid, r_score, f_score, m_score in scored
+    )
+    return RfmReport(as_of=as_of, customers=customers, segments=_segment_summaries(customers))
+
+
+def _segment_summaries(rows: Sequence[CustomerRfm]) -> tuple[SegmentSummary, ...]:
+    return tuple(
+        SegmentSummary(
+            segment=segment,
+            customer_count=sum(1 for row in rows if row.segment == segment),
+            share_of_customers=ratio(sum(1 for row in rows if row.segment == segment), len(rows)),
+            revenue_cents=sum(row.monetary_cents for row in rows if row.segment == segment),
+        )
+        for segment in SEGMENTS
     )
 
 
