@@ -5,21 +5,63 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
+from pydantic import BaseModel, ConfigDict
 
 from shared.agents.analysis_graph import AnalysisAgentSpec, build_analysis_graph
 from shared.analytics.finance import FinanceReport, revenue_by_month
+from shared.analytics.forecast import SeriesForecast, forecast_revenue
+from shared.analytics.recurring_revenue import Subscription as BillingSubscription
+from shared.analytics.unit_economics import FinanceKpis, finance_kpis
 from shared.sample_data import SampleDataset
 
 
-def analyse(dataset: SampleDataset, params: dict[str, Any]) -> FinanceReport:
-    """Revenue by month for the data set."""
-    return revenue_by_month(dataset)
+class FinanceAgentReport(BaseModel):
+    """Everything the finance agent computed: revenue, KPIs and the revenue forecast."""
+
+    model_config = ConfigDict(frozen=True)
+    revenue: FinanceReport
+    kpis: FinanceKpis
+    forecast: SeriesForecast | None
 
 
-def facts(report: FinanceReport) -> dict[str, Any]:
+def analyse(dataset: SampleDataset, params: dict[str, Any]) -> FinanceAgentReport:
+    """Revenue by month, MRR/NRR/unit economics, and a forecast with its backtest."""
+    subscriptions = [
+        BillingSubscription(
+            customer_id=s.customer_id,
+            start_date=s.start_date,
+            end_date=s.end_date,
+            monthly_amount_cents=s.monthly_amount_cents,
+        )
+        for s in dataset.subscriptions
+    ]
+    kpis = finance_kpis(
+        dataset, gross_margin=float(params["gross_margin"]), subscriptions=subscriptions
+    )
+    try:
+        forecast = forecast_revenue(dataset, horizon=int(params["forecast_horizon_months"]))
+    except ValueError:  # not enough complete months to fit anything
+        forecast = None
+    return FinanceAgentReport(revenue=revenue_by_month(dataset), kpis=kpis, forecast=forecast)
+
+
+def facts(agent_report: FinanceAgentReport) -> dict[str, Any]:
     """The figures the prose may mention, and nothing else."""
+    report, kpis, forecast = agent_report.revenue, agent_report.kpis, agent_report.forecast
     latest = report.latest_complete_month
+    next_point = forecast.points[0] if forecast and forecast.points else None
+    backtest = forecast.backtest if forecast else None
     return {
+        "mrr_cents": kpis.mrr_cents,
+        "nrr": kpis.net_revenue_retention_latest_month,
+        "ltv_to_cac": kpis.unit_economics.ltv_to_cac,
+        "payback_months": kpis.unit_economics.payback_months,
+        "forecast_period": next_point.period if next_point else None,
+        "forecast_mean_cents": round(next_point.mean) if next_point else None,
+        "forecast_lower_cents": round(next_point.lower) if next_point else None,
+        "forecast_upper_cents": round(next_point.upper) if next_point else None,
+        "forecast_model": forecast.model if forecast else None,
+        "forecast_beats_baseline": backtest.beats_baseline if backtest else None,
         "latest_month": latest.month if latest else None,
         "latest_revenue_cents": latest.revenue_cents if latest else None,
         "latest_orders": latest.order_count if latest else 0,

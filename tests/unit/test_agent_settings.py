@@ -32,10 +32,10 @@ def test_every_agent_ships_versioned_prompts_and_policy(agent: str) -> None:
 def test_without_override_the_bundled_files_are_used() -> None:
     settings = resolve_agent_settings("insights", Overrides({}))
 
-    assert settings.policy.values == {"churn_after_days": 90}
+    assert settings.policy.values == {"churn_after_days": 90, "bgnbd_horizon_weeks": 12}
     assert settings.versions() == {
-        "prompts": "insights/v1 (bundled)",
-        "policy": "insights/v1 (bundled)",
+        "prompts": "insights/v2 (bundled)",
+        "policy": "insights/v2 (bundled)",
     }
 
 
@@ -46,10 +46,10 @@ def test_an_override_replaces_only_what_it_names_and_is_recorded() -> None:
 
     settings = resolve_agent_settings("insights", overrides)
 
-    assert settings.policy.values == {"churn_after_days": 60}
+    assert settings.policy.values == {"churn_after_days": 60, "bgnbd_horizon_weeks": 12}
     assert settings.prompts == bundled_prompts("insights")
     assert settings.versions() == {
-        "prompts": "insights/v1 (bundled)",
+        "prompts": "insights/v2 (bundled)",
         "policy": "insights/v4 (override)",
     }
 

@@ -47,13 +47,17 @@ def test_agent_output_has_prose_report_and_offline_mark(agent: str) -> None:
     outcome = run_agent(task_for(agent), data=SAMPLE)
 
     assert set(outcome.output) == {"summary", "headline", "report", "offline", "versions"}
+    version = 2 if agent in ("finance", "insights") else 1
     assert outcome.output["versions"] == {
-        "prompts": f"{agent}/v1 (bundled)",
-        "policy": f"{agent}/v1 (bundled)",
+        "prompts": f"{agent}/v{version} (bundled)",
+        "policy": f"{agent}/v{version} (bundled)",
     }
     assert outcome.output["summary"].strip() != ""
     assert outcome.output["headline"].strip() != ""
-    assert outcome.output["report"]["as_of"] == "2026-11-16"
+    report = outcome.output["report"]
+    # Finance and insights nest several analyses; each one is dated like the data set.
+    dated = report.get("revenue") or report.get("segments") or report
+    assert dated["as_of"] == "2026-11-16"
     assert outcome.output["offline"] is True
     assert (outcome.usage.provider, outcome.usage.model) == ("offline", "offline-template")
     assert outcome.usage.calls == 1
@@ -70,7 +74,9 @@ def test_finance_summary_quotes_the_computed_figures() -> None:
     assert "€14,994.85" in summary
     assert "+24.3%" in summary
     assert outcome.output["headline"] == "revenue €14,994.85 (+24.3% MoM)"
-    assert outcome.output["report"]["latest_complete_month"]["revenue_cents"] == 1499485
+    assert outcome.output["report"]["revenue"]["latest_complete_month"]["revenue_cents"] == 1499485
+    assert outcome.output["report"]["kpis"]["mrr_cents"] == 1186287
+    assert "MRR stands at €11,862.87" in outcome.output["summary"]
 
 
 def test_marketing_headline_names_the_best_channel() -> None:
@@ -86,7 +92,9 @@ def test_insights_summary_counts_the_churned_customers() -> None:
 
     assert "111" in outcome.output["summary"]
     assert outcome.output["headline"].startswith("111 churned customers")
-    assert outcome.output["report"]["churned_count"] == 111
+    assert outcome.output["report"]["segments"]["churned_count"] == 111
+    assert outcome.output["report"]["bg_nbd"]["likely_churned_count"] == 36
+    assert "36 customers are more likely gone than not" in outcome.output["summary"]
 
 
 def test_support_summary_reports_the_billing_incident() -> None:
