@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit test-integration test-e2e lint format local-cloud topology clean
+.PHONY: install demo test test-unit test-integration test-e2e lint format local-cloud topology eval clean
 
 install: $(STAMP)
 
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/controlroom demo $(if $(ONCE),--once,)
+
+eval: install
+	$(BIN)/controlroom support eval kb/eval/messages.jsonl --kb kb/articles --score
 
 topology: install
 	$(BIN)/controlroom topology

@@ -27,7 +27,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the run")
     topo = commands.add_parser("topology", help="write the topology JSON that Terraform reads")
     topo.add_argument("--output", type=Path, default=TOPOLOGY_JSON)
+    from shared.analytics.cli import add_analyze_parser, run_analyze
+    from shared.kb.cli import add_kb_parser, run_kb
+    from shared.support.evaluate import add_support_parser, run_support
+
+    add_analyze_parser(commands)
+    add_kb_parser(commands)
+    add_support_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "analyze":
+        return run_analyze(args)
+    if args.command == "kb":
+        return run_kb(args)
+    if args.command == "support":
+        return run_support(args)
     if args.command == "topology":
         args.output.write_text(TOPOLOGY.to_json())
         print(f"wrote {args.output}")
@@ -53,6 +66,9 @@ def start_cloud() -> LocalCloud:
     print("starting the local cloud (Firestore + Pub/Sub emulators, functions, scheduler)...")
     started = time.monotonic()
     cloud = LocalCloud(LocalCloudConfig()).start()
+    from emulators.demo import seed_knowledge_base
+
+    print(f"knowledge base: {seed_knowledge_base(cloud)}")
     print(f"local cloud up in {time.monotonic() - started:.1f}s:")
     print(json.dumps(cloud.urls(), indent=2))
     print(f"logs: {cloud.log_dir.resolve()}")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
+import httpx
 from google.cloud import scheduler_v1
 
 from emulators.cloud import LocalCloud
+from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.scheduler_client import scheduler_client
 from shared.models import RunDoc
+from shared.security.signatures import sign_generic
 from shared.topology import Schedule
 
 LOCATION = "europe-west1"
@@ -69,6 +73,71 @@ def watch_run(store: FirestoreStore, run_id: str, timeout_s: float) -> RunDoc:
     raise TimeoutError(f"run {run_id} did not finish within {timeout_s}s")
 
 
+KB_ARTICLES = Path(__file__).resolve().parent.parent / "kb" / "articles"
+SUPPORT_DEMO_MESSAGES = (
+    ("demo-1", "How do I reset my password?"),
+    ("demo-2", "Someone used my card without permission, this is fraud, help immediately!"),
+)
+
+
+def seed_knowledge_base(cloud: LocalCloud) -> str:
+    """Ingest the bundled help-centre articles into the local Firestore."""
+    from shared.adapters.firestore_kb import FirestoreKnowledgeStore
+    from shared.kb.ingest import ingest_directory
+
+    report = ingest_directory(KB_ARTICLES, FirestoreKnowledgeStore(cloud.config.project))
+    articles = len(report.added) + len(report.updated) + len(report.unchanged)
+    return f"{articles} articles, {report.chunks} chunks"
+
+
+def send_chat_message(cloud: LocalCloud, message_id: str, text: str) -> str:
+    """POST a signed site-chat message to the webhooks function; returns its conversation key."""
+    body = json.dumps(
+        {
+            "message_id": message_id,
+            "conversation_id": f"conv-{message_id}",
+            "user": {"id": f"visitor-{message_id}", "name": "Demo Visitor"},
+            "text": text,
+        }
+    ).encode()
+    headers = {
+        **sign_generic(body, cloud.config.webhook_secrets["generic"], int(time.time())),
+        "Content-Type": "application/json",
+    }
+    response = httpx.post(
+        f"{cloud.webhooks_url}/webhooks/generic", content=body, headers=headers, timeout=10
+    )
+    response.raise_for_status()
+    return f"generic:conv-{message_id}"
+
+
+def run_support_demo(cloud: LocalCloud, timeout_s: float = 60.0) -> bool:
+    """Two site-chat messages: one answered from the knowledge base, one escalated."""
+    conversations = FirestoreConversations(cloud.config.project)
+    print("\nsupport conversations (site chat → webhooks → support agent):")
+    ok = True
+    for message_id, text in SUPPORT_DEMO_MESSAGES:
+        key = send_chat_message(cloud, message_id, text)
+        deadline = time.monotonic() + timeout_s
+        conversation = conversations.get_conversation(key)
+        while time.monotonic() < deadline and (
+            conversation is None or conversation.status == "open"
+        ):
+            time.sleep(0.2)
+            conversation = conversations.get_conversation(key)
+        print(f"  customer: {text}")
+        if conversation is None or conversation.status == "open":
+            print("  (no answer in time)")
+            ok = False
+            continue
+        if conversation.status == "escalated":
+            reason, ticket = conversation.escalation_reason, conversation.ticket_id
+            print(f"  → escalated to a person: {reason} (ticket {ticket})")
+        for reply in (m for m in conversations.list_messages(key) if m.role == "agent"):
+            print(f"  agent: {reply.text}\n         sources: {', '.join(reply.citations)}")
+    return ok
+
+
 def run_demo(cloud: LocalCloud, timeout_s: float = 180.0) -> bool:
     """Create the schedule, run it now, follow the run; True when it succeeded."""
     store = FirestoreStore(cloud.config.project)
@@ -89,5 +158,6 @@ def run_demo(cloud: LocalCloud, timeout_s: float = 180.0) -> bool:
         print(f"summary: {run.summary}")
     for reason in run.failure_reasons:
         print(f"failure: {reason}")
-    print(f"status page: {cloud.status_url}/runs/{run.run_id}")
-    return run.status.value == "succeeded"
+    support_ok = run_support_demo(cloud)
+    print(f"\nstatus page: {cloud.status_url}/runs/{run.run_id}")
+    return run.status.value == "succeeded" and support_ok

@@ -73,6 +73,9 @@ def handle_agent_event(event: Any, agent: str) -> None:
 
     def handle(delivery: Delivery) -> None:
         svc = services()
+        if agent == "support" and delivery.attributes.get("kind") == "support_message":
+            _answer_customer(delivery)
+            return
         task = parse_message(delivery, AgentTask)
         if task.agent != agent:
             raise InvalidMessageError(f"task for agent {task.agent!r} delivered to {agent!r}")
@@ -113,6 +116,33 @@ def handle_sweep_event(event: Any) -> None:
 
     swept = sweep_overdue_runs(services().store, clock=utcnow)
     logger.info("sweep %s finished %d overdue run(s): %s", event["id"], len(swept), swept)
+
+
+def _answer_customer(delivery: Delivery) -> None:
+    from shared.agent_settings import resolve_agent_settings
+    from shared.agents.support_conversation import SupportContext, build_graph
+    from shared.app.answer_message import answer_support_message
+    from shared.support.records import SupportMessage
+    from shared.wiring import conversations, knowledge_base, llm, services
+
+    message = parse_message(delivery, SupportMessage)
+    settings = resolve_agent_settings("support_reply", services().store)
+    context = SupportContext(kb=knowledge_base(), llm=llm(), settings=settings)
+    graph = _support_graph(build_graph)
+
+    def decide(text: str) -> dict[str, Any]:
+        state: dict[str, Any] = graph.invoke({"question": text}, context=context)
+        return state
+
+    decision = answer_support_message(
+        message, conversations=conversations(), decide=decide, clock=utcnow
+    )
+    logger.info("support message %s: %s", delivery.message_id, decision.action)
+
+
+@cache
+def _support_graph(build: Callable[[], Any]) -> Any:
+    return build()
 
 
 @cache

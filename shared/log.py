@@ -52,6 +52,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     handler.setFormatter(CloudLoggingFormatter(service))
     root.addHandler(handler)
     root.setLevel(level)
+    # bm25s sets its own logger to DEBUG at import; its progress lines are noise here.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 @contextmanager

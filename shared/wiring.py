@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
@@ -12,6 +13,9 @@ from shared.errors import PermanentError
 from shared.llm.types import LLM
 from shared.log import configure_logging
 from shared.ports import ConversationStore, DataSource
+
+if TYPE_CHECKING:
+    from shared.kb.retrieval import KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,16 @@ def conversations() -> ConversationStore:
 
     svc = services()
     return FirestoreConversations(svc.settings.project_id, client=svc.store.client)
+
+
+@lru_cache(maxsize=1)
+def knowledge_base() -> KnowledgeBase:
+    """The knowledge base in Firestore (BM25 over its chunks, cached by index version)."""
+    from shared.adapters.firestore_kb import FirestoreKnowledgeStore
+    from shared.kb.retrieval import KnowledgeBase
+
+    svc = services()
+    return KnowledgeBase(FirestoreKnowledgeStore(svc.settings.project_id, client=svc.store.client))
 
 
 CSV_TABLES = ("customers", "orders", "subscriptions", "channel_spend", "campaigns")

@@ -69,10 +69,10 @@ def emulators() -> Iterator[Emulators]:
 
 def _clear_settings_caches() -> None:
     from shared.config import get_settings
-    from shared.wiring import conversations, data_source, llm, services
+    from shared.wiring import conversations, data_source, knowledge_base, llm, services
 
     get_settings.cache_clear()
-    for cached in (services, llm, data_source, conversations):
+    for cached in (services, llm, data_source, conversations, knowledge_base):
         cached.cache_clear()
 
 

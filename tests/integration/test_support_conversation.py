@@ -1,0 +1,92 @@
+"""A customer message through the support agent function: a grounded reply, or a ticket."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.adapters.firestore_conversations import FirestoreConversations
+from shared.adapters.firestore_kb import FirestoreKnowledgeStore
+from shared.kb.ingest import ingest_directory
+from shared.models import utcnow
+from shared.support.inbound import parse_generic
+from shared.support.records import SupportMessage
+from tests.conftest import Emulators
+from tests.integration.functions_app import function_client, pubsub_cloud_event
+
+pytestmark = pytest.mark.integration
+
+ARTICLES = Path(__file__).resolve().parents[2] / "kb" / "articles"
+
+
+@pytest.fixture
+def conversations(clean_emulators: Emulators) -> FirestoreConversations:
+    ingest_directory(ARTICLES, FirestoreKnowledgeStore(clean_emulators.project))
+    return FirestoreConversations(clean_emulators.project)
+
+
+def _deliver(text: str, message_id: str) -> tuple[int, SupportMessage]:
+    [inbound] = parse_generic(
+        {
+            "message_id": message_id,
+            "conversation_id": f"conv-{message_id}",
+            "user": {"id": "u1"},
+            "text": text,
+        }
+    )
+    message = SupportMessage(inbound=inbound)
+    client = function_client("agents/support", "on_task", "cloudevent")
+    headers, body = pubsub_cloud_event(
+        message.model_dump_json().encode(), message.attributes(), message_id
+    )
+    return client.post("/", headers=headers, data=body).status_code, message
+
+
+def test_a_question_the_kb_answers_gets_one_cited_reply(
+    conversations: FirestoreConversations,
+) -> None:
+    [inbound] = parse_generic(
+        {
+            "message_id": "q1",
+            "conversation_id": "conv-q1",
+            "user": {"id": "u1"},
+            "text": "How do I reset my password?",
+        }
+    )
+    conversations.record_inbound(inbound, utcnow())
+
+    first, message = _deliver("How do I reset my password?", "q1")
+    again, _ = _deliver("How do I reset my password?", "q1")
+
+    assert (first, again) == (200, 200)
+    thread = conversations.list_messages(message.inbound.conversation_key)
+    replies = [m for m in thread if m.role == "agent"]
+    assert len(replies) == 1
+    assert replies[0].citations == ["password-reset.txt"]
+    assert "[1]" in replies[0].text and replies[0].offline is True
+    conversation = conversations.get_conversation(message.inbound.conversation_key)
+    assert conversation is not None and conversation.status == "answered"
+
+
+def test_an_urgent_message_becomes_one_ticket_and_one_notification(
+    conversations: FirestoreConversations,
+) -> None:
+    text = "Someone used my card without permission, this is fraud, help immediately"
+    [inbound] = parse_generic(
+        {"message_id": "q2", "conversation_id": "conv-q2", "user": {"id": "u2"}, "text": text}
+    )
+    conversations.record_inbound(inbound, utcnow())
+
+    _deliver(text, "q2")
+    _deliver(text, "q2")
+
+    conversation = conversations.get_conversation("generic:conv-q2")
+    assert conversation is not None and conversation.status == "escalated"
+    assert conversation.escalation_reason is not None and conversation.escalation_reason.startswith(
+        "urgent"
+    )
+    tickets = list(conversations.client.collection("tickets").stream())
+    notifications = list(conversations.client.collection("notifications").stream())
+    assert [t.id for t in tickets] == ["generic:q2"] and len(notifications) == 1
+    assert [m.role for m in conversations.list_messages("generic:conv-q2")] == ["customer"]
