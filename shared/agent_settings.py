@@ -20,6 +20,16 @@ from shared.errors import PermanentError
 M = TypeVar("M", bound=BaseModel)
 
 
+class DraftPrompts(BaseModel):
+    """Prompts for a structured draft (e.g. a campaign brief and emails) and, per field of the
+    answer, the template the offline provider fills in."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    system: str
+    prompt: str
+    offline: dict[str, str]
+
+
 class PromptSet(BaseModel):
     """The words one agent uses: system prompt, user prompt, headline and offline templates."""
 
@@ -31,6 +41,7 @@ class PromptSet(BaseModel):
     prompt: str
     headline: str
     offline: str
+    drafts: DraftPrompts | None = None
 
 
 class Policy(BaseModel):

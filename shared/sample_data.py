@@ -313,7 +313,47 @@ def generate_sample_dataset(
         orders=orders,
         channel_spend=tuple(spend_rows),
         tickets=tickets,
+        # A stream of its own, so campaigns never shift the figures generated above.
+        campaigns=_generate_campaigns(random.Random(f"campaigns-{seed}"), spend_rows),
     )
+
+
+# Funnel of each channel's campaigns: impressions per euro, click rate, conversion rate, and
+# the value of a conversion, loosely like small e-commerce benchmarks.
+_CAMPAIGN_FUNNELS: dict[str, tuple[float, float, float, int]] = {
+    "search": (60.0, 0.035, 0.030, 6_400),
+    "social": (300.0, 0.009, 0.012, 5_200),
+    "email": (40.0, 0.045, 0.050, 5_800),
+    "referral": (80.0, 0.020, 0.040, 6_900),
+}
+_CAMPAIGN_SPLIT = (("always-on", 0.7), ("promo", 0.3))
+
+
+def _generate_campaigns(rng: random.Random, spend_rows: list[ChannelSpend]) -> tuple[Campaign, ...]:
+    """Two campaigns per channel and month whose spend adds up to the channel's spend."""
+    rows = []
+    for spend in spend_rows:
+        per_euro, ctr, cvr, value_cents = _CAMPAIGN_FUNNELS[spend.channel]
+        year, month = int(spend.month[:4]), int(spend.month[5:])
+        for name, share in _CAMPAIGN_SPLIT:
+            cents = round(spend.spend_cents * share)
+            impressions = round(cents / 100 * per_euro * rng.uniform(0.85, 1.15))
+            clicks = min(impressions, round(impressions * ctr * rng.uniform(0.8, 1.2)))
+            conversions = min(clicks, round(clicks * cvr * rng.uniform(0.7, 1.3)))
+            revenue = round(conversions * value_cents * rng.uniform(0.85, 1.15))
+            rows.append(
+                Campaign(
+                    day=date(year, month, 1),
+                    channel=spend.channel,
+                    campaign=f"{spend.channel}-{name}",
+                    impressions=impressions,
+                    clicks=clicks,
+                    conversions=conversions,
+                    spend_cents=cents,
+                    revenue_cents=revenue,
+                )
+            )
+    return tuple(rows)
 
 
 def _add_months(first_of_month: date, months: int) -> date:

@@ -18,6 +18,7 @@ from langgraph.types import RetryPolicy
 from pydantic import BaseModel
 
 from shared.agent_settings import AgentSettings
+from shared.errors import PermanentError
 from shared.llm.templates import render
 from shared.llm.types import LLM, CompletionRequest
 from shared.ports import DataSource
@@ -33,6 +34,8 @@ class AgentState(TypedDict, total=False):
     summary: str
     headline: str
     completion: dict[str, Any]
+    drafts: dict[str, Any]
+    drafts_completion: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class AnalysisAgentSpec:
     name: str
     analyse: Callable[[SampleDataset, dict[str, Any]], BaseModel]
     facts: Callable[[Any], dict[str, Any]]
+    # When set, a third step asks the LLM for a structured draft of this shape.
+    drafts_schema: type[BaseModel] | None = None
 
 
 def build_analysis_graph(spec: AnalysisAgentSpec) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -81,6 +86,26 @@ def build_analysis_graph(spec: AnalysisAgentSpec) -> CompiledStateGraph[Any, Any
             "completion": completion.model_dump(exclude={"text"}),
         }
 
+    def draft(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+        assert spec.drafts_schema is not None
+        prompts = runtime.context.settings.prompts.drafts
+        if prompts is None:
+            raise PermanentError(f"the {spec.name} prompts have no 'drafts' section")
+        facts = state["facts"]
+        request = CompletionRequest(
+            system=prompts.system,
+            prompt=render(prompts.prompt, facts),
+            facts=facts,
+            tier="smart",
+            agent=spec.name,
+            offline_answer={key: render(tpl, facts) for key, tpl in prompts.offline.items()},
+        )
+        drafts, completion = runtime.context.llm.structured(request, spec.drafts_schema)
+        return {
+            "drafts": drafts.model_dump(mode="json"),
+            "drafts_completion": completion.model_dump(exclude={"text"}),
+        }
+
     graph = StateGraph(AgentState, context_schema=AgentContext)
     # Loading data may hit a transient outage; the prose step retries inside the LLM layer.
     graph.add_node(
@@ -89,5 +114,10 @@ def build_analysis_graph(spec: AnalysisAgentSpec) -> CompiledStateGraph[Any, Any
     graph.add_node("write", write)
     graph.add_edge(START, "analyse")
     graph.add_edge("analyse", "write")
-    graph.add_edge("write", END)
+    if spec.drafts_schema is None:
+        graph.add_edge("write", END)
+    else:
+        graph.add_node("draft", draft)
+        graph.add_edge("write", "draft")
+        graph.add_edge("draft", END)
     return graph.compile(name=spec.name)

@@ -31,6 +31,8 @@ def agent_graph(agent: str) -> CompiledStateGraph[Any, Any, Any, Any]:
 def _describe_step(node: str, update: dict[str, Any]) -> str:
     if node == "analyse":
         return f"computed {len(update.get('facts', {}))} figures with code"
+    if node == "draft":
+        return f"drafted {', '.join(update.get('drafts', {}))} for the team to review"
     if node == "write":
         completion = update.get("completion", {})
         return (
@@ -58,8 +60,24 @@ def run_analysis_agent(
             state.update(update or {})
             if on_step is not None:
                 on_step(node, _describe_step(node, update or {}))
-    completion = state["completion"]
-    usage = LlmUsage(
+    completions = [state["completion"]]
+    if "drafts_completion" in state:
+        completions.append(state["drafts_completion"])
+    usage = LlmUsage.total([_usage(c) for c in completions])
+    output = {
+        "summary": state["summary"],
+        "headline": state["headline"],
+        "report": state["report"],
+        "offline": state["completion"]["offline"],
+        "versions": settings.versions(),
+    }
+    if "drafts" in state:
+        output["drafts"] = state["drafts"]
+    return AgentOutcome(output=output, usage=usage)
+
+
+def _usage(completion: dict[str, Any]) -> LlmUsage:
+    return LlmUsage(
         provider=completion["provider"],
         model=completion["model"],
         tokens_in=completion["tokens_in"],
@@ -67,11 +85,3 @@ def run_analysis_agent(
         cost_usd=completion["cost_usd"],
         calls=1,
     )
-    output = {
-        "summary": state["summary"],
-        "headline": state["headline"],
-        "report": state["report"],
-        "offline": completion["offline"],
-        "versions": settings.versions(),
-    }
-    return AgentOutcome(output=output, usage=usage)

@@ -46,8 +46,9 @@ class FlakySource:
 def test_agent_output_has_prose_report_and_offline_mark(agent: str) -> None:
     outcome = run_agent(task_for(agent), data=SAMPLE)
 
-    assert set(outcome.output) == {"summary", "headline", "report", "offline", "versions"}
-    version = 2 if agent in ("finance", "insights") else 1
+    drafts = {"drafts"} if agent == "marketing" else set()
+    assert set(outcome.output) == {"summary", "headline", "report", "offline", "versions", *drafts}
+    version = 2 if agent in ("finance", "insights", "marketing") else 1
     assert outcome.output["versions"] == {
         "prompts": f"{agent}/v{version} (bundled)",
         "policy": f"{agent}/v{version} (bundled)",
@@ -56,11 +57,11 @@ def test_agent_output_has_prose_report_and_offline_mark(agent: str) -> None:
     assert outcome.output["headline"].strip() != ""
     report = outcome.output["report"]
     # Finance and insights nest several analyses; each one is dated like the data set.
-    dated = report.get("revenue") or report.get("segments") or report
+    dated = report.get("revenue") or report.get("segments") or report.get("acquisition") or report
     assert dated["as_of"] == "2026-11-16"
     assert outcome.output["offline"] is True
     assert (outcome.usage.provider, outcome.usage.model) == ("offline", "offline-template")
-    assert outcome.usage.calls == 1
+    assert outcome.usage.calls == (2 if agent == "marketing" else 1)
     assert outcome.usage.cost_usd == 0.0
     assert outcome.usage.tokens_in > 0
     assert outcome.usage.tokens_out > 0
@@ -83,7 +84,9 @@ def test_marketing_headline_names_the_best_channel() -> None:
     outcome = run_agent(task_for("marketing"), data=SAMPLE)
 
     assert outcome.output["headline"].startswith("best channel email ")
-    assert outcome.output["report"]["best_channel"] == "email"
+    assert outcome.output["report"]["acquisition"]["best_channel"] == "email"
+    assert outcome.output["report"]["budget_shift"]["to_channel"] == "email"
+    assert "move €876.17 from social to email" in outcome.output["summary"]
     assert "move budget towards email" in outcome.output["summary"]
 
 
@@ -156,3 +159,13 @@ def test_graph_is_built_once_per_agent() -> None:
     second = agent_graph("support")
 
     assert first is second
+
+
+def test_marketing_drafts_a_brief_and_two_subject_lines_from_the_figures() -> None:
+    outcome = run_agent(task_for("marketing"), data=SAMPLE)
+
+    drafts = outcome.output["drafts"]
+    assert set(drafts) == {"brief", "subject_a", "subject_b", "email_body"}
+    assert drafts["subject_a"] != drafts["subject_b"]
+    assert "ROAS 5.05\u00d7" in drafts["brief"] and "€876.17" in drafts["brief"]
+    assert outcome.usage.calls == 2
