@@ -130,6 +130,12 @@ def verify_stripe(
     _require_fresh(timestamp, now, tolerance, STRIPE_SIGNATURE_HEADER)
 
 
+def _require_match(expected: bytes, presented: bytes, what: str, why: str) -> None:
+    """Constant-time comparison; a mismatch names the header and the likely causes."""
+    if not hmac.compare_digest(expected, presented):
+        raise SignatureMismatchError(f"{what} ({why})")
+
+
 # --- Zendesk --------------------------------------------------------------------------
 
 
@@ -164,11 +170,12 @@ def verify_zendesk(
             f"{ZENDESK_SIGNATURE_HEADER} does not decode to a 32-byte HMAC-SHA256"
         )
     expected = _hmac_sha256(secret, raw_timestamp.encode() + body)
-    if not hmac.compare_digest(expected, presented):
-        raise SignatureMismatchError(
-            f"{ZENDESK_SIGNATURE_HEADER} is not the signature of this body and timestamp "
-            "(wrong signing secret, or the body was altered)"
-        )
+    _require_match(
+        expected,
+        presented,
+        f"{ZENDESK_SIGNATURE_HEADER} is not the signature of this body and timestamp",
+        "wrong signing secret, or the body was altered",
+    )
     _require_fresh(timestamp, now, tolerance, ZENDESK_TIMESTAMP_HEADER)
 
 
@@ -217,11 +224,12 @@ def verify_tiktok(
         )
     presented = _require_hex_sha256(signatures[0], f"{TIKTOK_SIGNATURE_HEADER} s signature")
     expected = _hmac_sha256(secret, f"{timestamp}.".encode() + body)
-    if not hmac.compare_digest(expected, presented):
-        raise SignatureMismatchError(
-            f"{TIKTOK_SIGNATURE_HEADER} is not the signature of this body "
-            "(wrong client secret, or the body was altered)"
-        )
+    _require_match(
+        expected,
+        presented,
+        f"{TIKTOK_SIGNATURE_HEADER} is not the signature of this body",
+        "wrong client secret, or the body was altered",
+    )
     _require_fresh(timestamp, now, tolerance, TIKTOK_SIGNATURE_HEADER)
 
 
@@ -320,11 +328,12 @@ def verify_generic(
         raise MalformedSignatureError(f"{GENERIC_SIGNATURE_HEADER} must be 'v1=<hex>'")
     presented = _require_hex_sha256(digest, f"{GENERIC_SIGNATURE_HEADER} v1 signature")
     expected = _hmac_sha256(secret, f"{timestamp}.".encode() + body)
-    if not hmac.compare_digest(expected, presented):
-        raise SignatureMismatchError(
-            f"{GENERIC_SIGNATURE_HEADER} is not the signature of this body and timestamp "
-            "(wrong secret, or the body was altered)"
-        )
+    _require_match(
+        expected,
+        presented,
+        f"{GENERIC_SIGNATURE_HEADER} is not the signature of this body and timestamp",
+        "wrong secret, or the body was altered",
+    )
     _require_fresh(timestamp, now, tolerance, GENERIC_TIMESTAMP_HEADER)
 
 
