@@ -32,6 +32,20 @@ from shared.ports import TaskClaim
 from shared.support.inbound import StripeEvent
 
 
+def firestore_safe(value: Any, inside_list: bool = False) -> Any:
+    """The value with every array directly inside an array wrapped as {"items": [...]}.
+
+    Firestore cannot store an array in an array (e.g. a report's list of channel pairs); the
+    wrapper keeps the data readable instead of dropping or flattening it.
+    """
+    if isinstance(value, dict):
+        return {k: firestore_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        items = [firestore_safe(v, inside_list=True) for v in value]
+        return {"items": items} if inside_list else items
+    return value
+
+
 class FirestoreStore:
     """Store implemented with the official google-cloud-firestore client."""
 
@@ -173,7 +187,7 @@ class FirestoreStore:
                 ref,
                 {
                     "status": status.value,
-                    "output": output,
+                    "output": firestore_safe(output),
                     "error": error,
                     "usage": (usage or LlmUsage()).model_dump(),
                     "finished_at": now,

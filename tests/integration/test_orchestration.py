@@ -47,6 +47,13 @@ def taps(emulators: Emulators) -> Iterator[dict[str, TopicTap]]:
         tap.close()
 
 
+def _work(task: AgentTask, store: FirestoreStore, bus: PubSubBus, clock: SteppingClock) -> None:
+    """Run the real agent on one task, delivered once."""
+    run_agent_task(
+        task, f"d-{task.agent}", store=store, bus=bus, runner=real_agent, lease_s=60, clock=clock
+    )
+
+
 def _tasks_from(taps: dict[str, TopicTap]) -> list[AgentTask]:
     tasks = []
     for agent in AGENTS:
@@ -96,7 +103,7 @@ def test_a_run_fans_out_one_task_per_agent_and_finishes_when_all_report(
     run = store.get_run(run_id)
     assert run is not None and run.status is RunStatus.SUCCEEDED
     assert run.summary and "Finance: revenue €14,994.85 (+24.3% MoM)" in run.summary
-    assert run.usage.calls == 4 and run.usage.provider == "offline"
+    assert run.usage.calls == 5 and run.usage.provider == "offline"  # marketing also drafts
     report = store.get_artifact(run_id, "report.md")
     assert report is not None and "## Marketing" in report.content
     assert [e.type for e in store.list_events(run_id)][-1] == "run.succeeded"
@@ -111,15 +118,7 @@ def test_duplicate_run_request_creates_nothing_new(
     run_id = start_run(request, "msg-dup", store=store, bus=bus, clock=clock)
     tasks = _tasks_from(taps)
     for task in tasks[:2]:
-        run_agent_task(
-            task,
-            f"d-{task.agent}",
-            store=store,
-            bus=bus,
-            runner=real_agent,
-            lease_s=60,
-            clock=clock,
-        )
+        _work(task, store, bus, clock)
     before = _state(store, run_id)
 
     again = start_run(request, "msg-dup", store=store, bus=bus, clock=clock)
@@ -168,15 +167,7 @@ def test_duplicate_results_leave_the_same_state(
         RunRequest(workflow="weekly_gtm"), "msg-3", store=store, bus=bus, clock=clock
     )
     for task in _tasks_from(taps):
-        run_agent_task(
-            task,
-            f"d-{task.agent}",
-            store=store,
-            bus=bus,
-            runner=real_agent,
-            lease_s=60,
-            clock=clock,
-        )
+        _work(task, store, bus, clock)
     result = TaskResult(run_id=run_id, task_id="finance", agent="finance", status="succeeded")
     record_task_result(result, "result-1", store=store, clock=clock)
     finished = _state(store, run_id)
@@ -225,15 +216,7 @@ def test_a_dead_lettered_task_fails_the_run_with_its_reason(
     doomed = next(t for t in tasks if t.agent == "insights")
     for task in tasks:
         if task is not doomed:
-            run_agent_task(
-                task,
-                f"d-{task.agent}",
-                store=store,
-                bus=bus,
-                runner=real_agent,
-                lease_s=60,
-                clock=clock,
-            )
+            _work(task, store, bus, clock)
     store.claim_task(run_id, "insights", "m-x", 60, clock())
     store.release_task(run_id, "insights", "m-x", "ConnectionError: CRM timeout")
 
@@ -256,15 +239,7 @@ def test_of_two_deliveries_that_see_the_last_task_only_one_finishes_the_run(
         RunRequest(workflow="weekly_gtm"), "msg-6", store=store, bus=bus, clock=clock
     )
     for task in _tasks_from(taps):
-        run_agent_task(
-            task,
-            f"d-{task.agent}",
-            store=store,
-            bus=bus,
-            runner=real_agent,
-            lease_s=60,
-            clock=clock,
-        )
+        _work(task, store, bus, clock)
     # Both deliveries see every task terminal; the marker decides who writes the outcome.
     assert store.claim_run_finish(run_id, "result-a") is True
 

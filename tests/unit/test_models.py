@@ -221,3 +221,15 @@ def test_task_status_terminal() -> None:
     terminal = {status.value: status.terminal for status in TaskStatus}
 
     assert terminal == {"pending": False, "running": False, "succeeded": True, "failed": True}
+
+
+def test_nested_arrays_are_wrapped_for_firestore() -> None:
+    from shared.adapters.firestore_store import firestore_safe
+
+    value = {"pairs": [["email", "search"], ["email", "social"]], "n": [1, 2], "deep": {"x": [[1]]}}
+
+    assert firestore_safe(value) == {
+        "pairs": [{"items": ["email", "search"]}, {"items": ["email", "social"]}],
+        "n": [1, 2],
+        "deep": {"x": [{"items": [1]}]},
+    }
