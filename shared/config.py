@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     data_source: Literal["sample", "csv", "stripe"] = "sample"
     data_csv_dir: Path | None = None
     stripe_api_key: SecretStr | None = None
+    # Knowledge base: where the nightly re-index reads articles, and which embedder to use
+    # ("auto": OpenAI if keyed, else Vertex if located, else BM25 only; or none/hashing/...).
+    kb_articles_dir: Path = Path(__file__).resolve().parent.parent / "kb" / "articles"
+    kb_embedder: Literal["auto", "none", "hashing", "openai", "vertex", "local"] = "auto"
     # Webhook signing secrets per platform (tiktok, linkedin, zendesk, stripe, generic).
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     # Fault injection for the local cloud and its tests, e.g. {"finance": {"delay_s": 3}}.

@@ -110,11 +110,28 @@ def handle_dead_letter_event(event: Any) -> None:
 
 
 def handle_sweep_event(event: Any) -> None:
-    """supervisor-sweeper: a scheduled tick; the payload carries nothing the sweep needs."""
-    from shared.app.sweep import sweep_overdue_runs
+    """supervisor-sweeper: a scheduled maintenance tick, routed by its `kind` attribute.
+
+    kind=sweep fails what is past its run's deadline; kind=kb_reindex re-indexes the
+    knowledge base from its articles. An unknown kind is logged and acknowledged.
+    """
     from shared.wiring import services
 
-    swept = sweep_overdue_runs(services().store, clock=utcnow)
+    svc = services()
+    delivery = delivery_from_cloud_event(str(event["id"]), event.get_data())
+    kind = delivery.attributes.get("kind", "sweep")
+    if kind == "kb_reindex":
+        from shared.kb.service import reindex
+
+        report = reindex(svc.settings, svc.settings.kb_articles_dir, svc.settings.kb_embedder)
+        logger.info("kb re-index %s: %s", event["id"], report.summary())
+        return
+    if kind != "sweep":
+        logger.error("maintenance tick %s has unknown kind %r; ignored", event["id"], kind)
+        return
+    from shared.app.sweep import sweep_overdue_runs
+
+    swept = sweep_overdue_runs(svc.store, clock=utcnow)
     logger.info("sweep %s finished %d overdue run(s): %s", event["id"], len(swept), swept)
 
 

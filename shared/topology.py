@@ -254,6 +254,15 @@ def build_topology() -> Topology:
             attributes={"kind": "sweep"},
             description="Every 5 minutes: fail what is unfinished past its run's deadline",
         ),
+        Schedule(
+            name="kb-reindex",
+            cron="30 2 * * *",
+            time_zone="Europe/Paris",
+            topic=SWEEPS_TOPIC,
+            payload={},
+            attributes={"kind": "kb_reindex"},
+            description="Nightly: re-index the knowledge base (only changed articles are rewritten)",
+        ),
     ]
     # No workflow consumes billing events yet; keep them for the win-back workflow to come.
     keep_billing_events = Subscription(

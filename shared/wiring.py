@@ -52,9 +52,11 @@ def knowledge_base() -> KnowledgeBase:
     """The knowledge base in Firestore (BM25 over its chunks, cached by index version)."""
     from shared.adapters.firestore_kb import FirestoreKnowledgeStore
     from shared.kb.retrieval import KnowledgeBase
+    from shared.kb.service import build_embedder
 
     svc = services()
-    return KnowledgeBase(FirestoreKnowledgeStore(svc.settings.project_id, client=svc.store.client))
+    store = FirestoreKnowledgeStore(svc.settings.project_id, client=svc.store.client)
+    return KnowledgeBase(store, build_embedder(svc.settings, svc.settings.kb_embedder))
 
 
 CSV_TABLES = ("customers", "orders", "subscriptions", "channel_spend", "campaigns")

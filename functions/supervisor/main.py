@@ -36,5 +36,5 @@ def on_dead_letter(event: CloudEvent) -> None:
 
 @functions_framework.cloud_event
 def on_sweep(event: CloudEvent) -> None:
-    """Fail unfinished tasks of runs past their deadline and finish those runs."""
+    """Maintenance ticks: finish overdue runs, or re-index the knowledge base nightly."""
     handle_sweep_event(event)

@@ -54,3 +54,23 @@ def test_an_overdue_run_is_failed_with_the_reason_and_a_timely_one_is_left_alone
     assert timed_out == ["support timed out: no result within 0:30:00 (was running, 1 attempts)"]
     in_time = store.get_run("run-in-time")
     assert in_time is not None and in_time.status is RunStatus.RUNNING
+
+
+def test_the_maintenance_function_routes_sweeps_and_nightly_reindexes(
+    store: FirestoreStore,
+) -> None:
+    from tests.integration.functions_app import function_client, pubsub_cloud_event
+
+    _run(store, "run-overdue-fn", deadline_min=-60)  # already past its deadline
+    client = function_client("supervisor", "on_sweep", "cloudevent")
+
+    sweep_headers, sweep_body = pubsub_cloud_event(b"{}", {"kind": "sweep"}, "tick-1")
+    reindex_headers, reindex_body = pubsub_cloud_event(b"{}", {"kind": "kb_reindex"}, "tick-2")
+    swept = client.post("/", headers=sweep_headers, data=sweep_body)
+    reindexed = client.post("/", headers=reindex_headers, data=reindex_body)
+
+    assert (swept.status_code, reindexed.status_code) == (200, 200)
+    run = store.get_run("run-overdue-fn")
+    assert run is not None and run.status is RunStatus.FAILED
+    articles = list(store.client.collection("kb_articles").list_documents())
+    assert len(articles) == 22
