@@ -45,6 +45,21 @@ class Settings(BaseSettings):
     kb_embedder: Literal["auto", "none", "hashing", "openai", "vertex", "local"] = "auto"
     # Webhook signing secrets per platform (tiktok, linkedin, zendesk, stripe, generic).
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # Outbound channels: a vendor whose credentials are all unset uses the local channel (the
+    # Firestore thread, a Firestore notification); partly set credentials are an error.
+    tiktok_access_token: SecretStr | None = None
+    tiktok_business_id: str | None = None
+    linkedin_access_token: SecretStr | None = None
+    linkedin_organization_urn: str | None = None  # urn:li:organization:<id>, the replies' author
+    linkedin_api_version: str | None = None
+    zendesk_subdomain: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_channel: str | None = None  # a channel ID such as C0123ABCDEF
+    # Per-platform reply limits per process (defaults: TikTok 60/min, LinkedIn 100/min).
+    outbound_limits_per_minute: dict[str, float] = Field(default_factory=dict)
+    outbound_max_wait_s: float = Field(default=30.0, ge=0)
     # Fault injection for the local cloud and its tests, e.g. {"finance": {"delay_s": 3}}.
     faults: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

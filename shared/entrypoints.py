@@ -140,7 +140,15 @@ def _answer_customer(delivery: Delivery) -> None:
     from shared.agents.support_conversation import SupportContext, build_graph
     from shared.app.answer_message import answer_support_message
     from shared.support.records import SupportMessage
-    from shared.wiring import conversations, knowledge_base, llm, services
+    from shared.wiring import (
+        conversations,
+        escalation_tickets,
+        knowledge_base,
+        llm,
+        notifier,
+        reply_sender,
+        services,
+    )
 
     message = parse_message(delivery, SupportMessage)
     settings = resolve_agent_settings("support_reply", services().store)
@@ -152,7 +160,13 @@ def _answer_customer(delivery: Delivery) -> None:
         return state
 
     decision = answer_support_message(
-        message, conversations=conversations(), decide=decide, clock=utcnow
+        message,
+        conversations=conversations(),
+        decide=decide,
+        clock=utcnow,
+        replies=reply_sender,
+        notifier=notifier(),
+        tickets=escalation_tickets(),
     )
     logger.info("support message %s: %s", delivery.message_id, decision.action)
 

@@ -261,7 +261,7 @@ def build_topology() -> Topology:
             topic=SWEEPS_TOPIC,
             payload={},
             attributes={"kind": "kb_reindex"},
-            description="Nightly: re-index the knowledge base (only changed articles are rewritten)",
+            description="Nightly: re-index the knowledge base (only changed articles rewritten)",
         ),
     ]
     # No workflow consumes billing events yet; keep them for the win-back workflow to come.

@@ -16,6 +16,8 @@ from shared.ports import ConversationStore, DataSource
 
 if TYPE_CHECKING:
     from shared.kb.retrieval import KnowledgeBase
+    from shared.support.outbound import EscalationTickets, Notifier, ReplySender
+    from shared.support.ratelimit import OutboundLimiter
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,42 @@ def knowledge_base() -> KnowledgeBase:
     svc = services()
     store = FirestoreKnowledgeStore(svc.settings.project_id, client=svc.store.client)
     return KnowledgeBase(store, build_embedder(svc.settings, svc.settings.kb_embedder))
+
+
+@lru_cache(maxsize=1)
+def outbound_limiter() -> OutboundLimiter:
+    """Per-platform reply rate limits of this process."""
+    from shared.support.ratelimit import OutboundLimiter
+
+    settings = services().settings
+    return OutboundLimiter.from_per_minute(
+        settings.outbound_limits_per_minute, max_wait_s=settings.outbound_max_wait_s
+    )
+
+
+@lru_cache(maxsize=None)
+def reply_sender(platform: str) -> ReplySender:
+    """How replies reach customers on `platform` (the vendor API, or the local thread)."""
+    from shared.support.outbound import reply_sender_for
+
+    credentials = services().settings.model_dump()
+    return reply_sender_for(platform, credentials, limiter=outbound_limiter())
+
+
+@lru_cache(maxsize=1)
+def notifier() -> Notifier:
+    """Where escalations are announced (Slack, or only the Firestore notification)."""
+    from shared.support.outbound import notifier_for
+
+    return notifier_for(services().settings.model_dump())
+
+
+@lru_cache(maxsize=1)
+def escalation_tickets() -> EscalationTickets | None:
+    """The helpdesk that receives escalation tickets (Zendesk), if configured."""
+    from shared.support.outbound import escalation_tickets_for
+
+    return escalation_tickets_for(services().settings.model_dump())
 
 
 CSV_TABLES = ("customers", "orders", "subscriptions", "channel_spend", "campaigns")

@@ -68,12 +68,14 @@ def emulators() -> Iterator[Emulators]:
 
 
 def _clear_settings_caches() -> None:
+    from shared import wiring
     from shared.config import get_settings
-    from shared.wiring import conversations, data_source, knowledge_base, llm, services
 
     get_settings.cache_clear()
-    for cached in (services, llm, data_source, conversations, knowledge_base):
-        cached.cache_clear()
+    for name in dir(wiring):
+        cached = getattr(wiring, name)
+        if callable(getattr(cached, "cache_clear", None)):
+            cached.cache_clear()
 
 
 @pytest.fixture

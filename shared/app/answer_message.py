@@ -1,14 +1,19 @@
 """Use case: answer one inbound customer message, or hand it to a person — exactly once.
 
-Side effects and their guarantees:
-- reply: the outbox entry outbox/{platform}:{message id} is created before sending and
-  marked sent after. Locally the platform adapter is the conversation thread itself, written
-  in the same batch as the "sent" mark, so the reply is exactly-once. A vendor API without
-  idempotency keys would leave a crash window between its call and the mark: there we
-  choose at-least-once (a redelivery re-sends a reply whose mark is missing), because a
-  customer left without an answer is worse than a repeated one.
-- escalation: the ticket id is the message id, created with create(), so a redelivery
-  creates no second ticket; the notification id is the ticket id, likewise.
+Side effects and their guarantees (the outbox entry is created before sending, marked sent
+after; a redelivery finding it marked sends nothing):
+
+| effect | mechanism | guarantee |
+| --- | --- | --- |
+| reply, local (site chat) | the Firestore thread, written with the "sent" mark | exactly-once |
+| reply, TikTok / LinkedIn | no vendor dedupe | at-least-once (the crash window between the call and the mark re-sends) |
+| reply, Zendesk comment | audit metadata lookup before the PUT | once, unless two deliveries race |
+| escalation ticket | Firestore create() + Zendesk external_id lookup and Idempotency-Key | one ticket |
+| Slack notice | metadata lookup in recent messages | once, unless two deliveries race |
+
+We choose at-least-once where the vendor gives no dedupe: a customer left without an answer
+is worse than a repeated one. External escalation effects run on every delivery (each
+dedupes itself), so a crash between them heals on redelivery.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 from shared.adapters.firestore_conversations import inbound_id
 from shared.ports import ConversationStore
+from shared.support.outbound import EscalationTickets, LocalReplySender, Notifier, ReplySender
 from shared.support.records import MessageDoc, OutboxRecord, SupportMessage, TicketDoc
 
 logger = logging.getLogger(__name__)
@@ -44,6 +50,9 @@ def answer_support_message(
     conversations: ConversationStore,
     decide: Callable[[str], dict[str, Any]],
     clock: Callable[[], datetime],
+    replies: Callable[[str], ReplySender] = lambda platform: LocalReplySender(),
+    notifier: Notifier | None = None,
+    tickets: EscalationTickets | None = None,
 ) -> SupportDecision:
     """Run the conversation graph on the message and reply or escalate, once."""
     inbound = message.inbound
@@ -64,11 +73,14 @@ def answer_support_message(
             sources=[p["source"] for p in passages],
         )
         created = conversations.escalate(ticket, clock())
-        conversations.notify(
-            f"ticket-{message_id}",
-            f"Conversation {inbound.conversation_key} needs a person: {reason}",
-            clock(),
-        )
+        notice = f"Conversation {inbound.conversation_key} needs a person: {reason}"
+        conversations.notify(f"ticket-{message_id}", notice, clock())
+        if tickets is not None:
+            tickets.open_ticket(
+                f"controlroom:{message_id}", f"Escalated: {reason}"[:150], inbound.text
+            )
+        if notifier is not None:
+            notifier.notify(f"ticket-{message_id}", notice)
         action = "escalated" if created else "already handled"
         return SupportDecision(action, intent, confidence, reason)
     answer = state["answer"]
@@ -83,6 +95,9 @@ def answer_support_message(
     )
     if outbox.sent_at is not None:
         return SupportDecision("already handled", intent, confidence, None, outbox.text)
+    replies(inbound.platform).send_reply(
+        inbound.conversation_key, inbound.platform_message_id, outbox.text, outbox.outbox_id
+    )
     completion = state.get("completion", {})
     reply = MessageDoc(
         message_id=f"reply-{message_id}",

@@ -8,9 +8,11 @@ import pytest
 
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_kb import FirestoreKnowledgeStore
+from shared.app.answer_message import answer_support_message
 from shared.kb.ingest import ingest_directory
 from shared.models import utcnow
 from shared.support.inbound import parse_generic
+from shared.support.outbound import SentReply
 from shared.support.records import SupportMessage
 from tests.conftest import Emulators
 from tests.integration.functions_app import function_client, pubsub_cloud_event
@@ -90,3 +92,67 @@ def test_an_urgent_message_becomes_one_ticket_and_one_notification(
     notifications = list(conversations.client.collection("notifications").stream())
     assert [t.id for t in tickets] == ["generic:q2"] and len(notifications) == 1
     assert [m.role for m in conversations.list_messages("generic:conv-q2")] == ["customer"]
+
+
+class RecordingSender:
+    """Stands in for a vendor's reply API at the outer edge (what was sent, and how often)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str, str]] = []
+
+    def send_reply(
+        self, conversation_key: str, in_reply_to: str, text: str, idempotency_key: str
+    ) -> SentReply:
+        self.sent.append((conversation_key, in_reply_to, text, idempotency_key))
+        return SentReply(platform_message_id=f"out-{len(self.sent)}")
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.notices: list[tuple[str, str]] = []
+
+    def notify(self, key: str, text: str) -> None:
+        self.notices.append((key, text))
+
+
+def test_the_platform_sender_is_called_once_per_message_and_escalations_notify(
+    conversations: FirestoreConversations,
+) -> None:
+    sender, notifier = RecordingSender(), RecordingNotifier()
+    state = {
+        "classification": {"intent": "support"},
+        "passages": [{"n": 1, "source": "password-reset.txt"}],
+        "answer": "Use the reset link [1].",
+    }
+    [inbound] = parse_generic(
+        {"message_id": "q3", "conversation_id": "conv-q3", "user": {"id": "u3"}, "text": "reset?"}
+    )
+    conversations.record_inbound(inbound, utcnow())
+    message = SupportMessage(inbound=inbound)
+
+    for _ in range(2):
+        answer_support_message(
+            message, conversations=conversations, decide=lambda text: state, clock=utcnow,
+            replies=lambda platform: sender, notifier=notifier,
+        )  # fmt: skip
+    escalate = {**state, "escalation_reason": "customer asked for a human"}
+    second = SupportMessage(inbound=inbound.model_copy(update={"platform_message_id": "q4"}))
+    for _ in range(2):
+        answer_support_message(
+            second,
+            conversations=conversations, decide=lambda text: escalate, clock=utcnow,
+            replies=lambda platform: sender, notifier=notifier,
+        )  # fmt: skip
+
+    assert sender.sent == [("generic:conv-q3", "q3", "Use the reset link [1].", "generic:q3")]
+    # The notifier dedupes itself (Slack metadata lookup); it is called on every delivery.
+    assert (
+        notifier.notices
+        == [
+            (
+                "ticket-generic:q4",
+                "Conversation generic:conv-q3 needs a person: customer asked for a human",
+            )
+        ]
+        * 2
+    )
