@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit test-integration test-e2e lint format local-cloud topology eval clean
+.PHONY: install demo test test-unit test-integration test-e2e lint format local-cloud topology eval bench clean
 
 install: $(STAMP)
 
@@ -37,6 +37,9 @@ test-integration: install
 
 test-e2e: install
 	$(BIN)/python -m pytest tests/e2e
+
+bench: install
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
 
 lint: install
 	$(BIN)/ruff check .

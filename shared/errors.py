@@ -8,7 +8,11 @@
           ├── InvalidRequestError   an HTTP request body or parameter that is wrong (400)
           │    ├── PayloadTooLargeError      a body over the size limit (413)
           │    └── UnsupportedMediaTypeError a body that is not JSON (415)
+          ├── NotFoundError         a resource named in the URL does not exist (404)
+          ├── ConflictError         the stored state does not allow the request (409)
+          ├── TooManyRequestsError  over a caller's rate limit, with Retry-After (429)
           ├── UnauthorizedError     a missing or wrong credential (401)
+          │    └── SignatureError   webhook signatures (shared/security/signatures.py)
           └── UnknownWorkflowError  a run request naming a workflow nobody declared (400)
 
 Subtrees defined next to the code that raises them (each subclasses the two above):
@@ -16,6 +20,8 @@ Subtrees defined next to the code that raises them (each subclasses the two abov
   LlmOutputError (permanent).
 - shared/adapters/vendors/errors.py: VendorRetryableError (429/5xx/timeouts, with the
   vendor's Retry-After); VendorPermanentError (other 4xx, answered as 502).
+- shared/support/ratelimit.py: OutboundRateLimited (retryable: a reply waits for its slot).
+- shared/support/outbound.py: OutboundConfigError (a vendor's credentials half set).
 - shared/adapters/csv_source.py: CsvImportError (an InvalidRequestError naming file, row
   and column).
 
@@ -66,6 +72,28 @@ class UnsupportedMediaTypeError(InvalidRequestError):
     """A request body in a content type the endpoint does not take."""
 
     http_status = 415
+
+
+class NotFoundError(PermanentError):
+    """A resource named in a URL (conversation, draft, run) does not exist."""
+
+    http_status = 404
+
+
+class ConflictError(PermanentError):
+    """A well-formed request that the stored state does not allow."""
+
+    http_status = 409
+
+
+class TooManyRequestsError(PermanentError):
+    """A caller over its rate limit; `retry_after_s` goes out as Retry-After."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class UnauthorizedError(PermanentError):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.models import (
     Artifact,
@@ -25,6 +26,9 @@ from shared.support.records import (
     OutboxRecord,
     TicketDoc,
 )
+
+if TYPE_CHECKING:
+    from shared.app.resolve_conversation import KbDraftDoc, Resolution
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,20 @@ class Store(Protocol):
 
     def list_runs(self, limit: int = 50) -> list[RunDoc]:
         """Newest runs first."""
+        ...
+
+    def find_runs(
+        self,
+        *,
+        workflow: str | None = None,
+        status: str | None = None,
+        created_from: datetime | None = None,
+        created_before: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 50,
+    ) -> list[RunDoc]:
+        """Runs matching every filter given, newest first (ties by run id, descending),
+        starting after the (created_at, run_id) of the previous page's last run."""
         ...
 
     def get_task(self, run_id: str, task_id: str) -> TaskDoc | None:
@@ -175,4 +193,50 @@ class ConversationStore(Protocol):
 
     def notify(self, notification_id: str, text: str, now: datetime) -> bool:
         """Record a notification for people once (the local stand-in for Slack)."""
+        ...
+
+    def list_conversations(self, statuses: Sequence[str], limit: int) -> list[ConversationDoc]:
+        """Conversations in one of `statuses`, the latest customer message first."""
+        ...
+
+    def get_ticket(self, ticket_id: str) -> TicketDoc | None:
+        """One ticket, or None."""
+        ...
+
+    def get_resolution(self, ticket_id: str) -> Resolution | None:
+        """Who resolved the ticket and when, or None while it is open."""
+        ...
+
+    def complete_resolution(
+        self,
+        record: OutboxRecord,
+        reply: MessageDoc,
+        resolution: Resolution,
+        draft: KbDraftDoc,
+        now: datetime,
+    ) -> bool:
+        """Atomically: outbox sent, the person's reply, ticket solved, conversation resolved,
+        KB draft created; False if another resolve did it."""
+        ...
+
+    def get_kb_draft(self, draft_id: str) -> KbDraftDoc | None:
+        """One knowledge-base draft, or None."""
+        ...
+
+    def list_kb_drafts(self, limit: int) -> list[KbDraftDoc]:
+        """Knowledge-base drafts, newest first, approved or not."""
+        ...
+
+    def mark_kb_draft_approved(
+        self, draft_id: str, approved_by: str, article_id: str, now: datetime
+    ) -> bool:
+        """Mark the draft approved unless it is already; False (and no change) if it was."""
+        ...
+
+    def messages_since(self, start: datetime, end: datetime) -> list[tuple[str, MessageDoc]]:
+        """Every conversation message with start <= at < end, with its conversation's key."""
+        ...
+
+    def escalated_message_ids(self, since: datetime) -> set[str]:
+        """The ids of the messages tickets were opened for at or after `since`."""
         ...

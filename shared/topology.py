@@ -227,6 +227,8 @@ def build_topology() -> Topology:
             entry_point="status_page",
             trigger=Trigger.HTTP,
             concurrency=80,
+            # The site chat page hands visitors' messages to the support agent.
+            publishes_to=(agent_topic("support"),),
         ),
     ]
     keep_dead_letters = Subscription(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from shared.adapters.firestore_store import FirestoreStore
@@ -72,7 +72,7 @@ def outbound_limiter() -> OutboundLimiter:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def reply_sender(platform: str) -> ReplySender:
     """How replies reach customers on `platform` (the vendor API, or the local thread)."""
     from shared.support.outbound import reply_sender_for

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cached_property
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.app.resolve_conversation import KbDraftDoc, Resolution
 from shared.support.inbound import InboundMessage
 from shared.support.records import (
     ConversationDoc,
@@ -151,3 +154,131 @@ class FirestoreConversations:
         except gexc.AlreadyExists:
             return False
         return True
+
+    # --- the status page: listings, resolutions, knowledge-base drafts, statistics --------
+    #
+    # Indexes these queries need in the cloud (the emulator runs them without any):
+    #   conversations (status ASC, last_message_at DESC)        list_conversations
+    #   messages, collection-group scope, at ASC (single field)  messages_since
+    # tickets.created_at and kb_drafts.created_at use the automatic single-field indexes.
+
+    def list_conversations(self, statuses: Sequence[str], limit: int) -> list[ConversationDoc]:
+        """Conversations in one of `statuses`, the latest customer message first."""
+        query = (
+            self.client.collection("conversations")
+            .where(filter=FieldFilter("status", "in", list(statuses)))
+            .order_by("last_message_at", direction=firestore.Query.DESCENDING)
+            .limit(limit)
+        )
+        return [ConversationDoc.model_validate(s.to_dict()) for s in query.stream()]
+
+    def get_ticket(self, ticket_id: str) -> TicketDoc | None:
+        """One ticket, or None."""
+        snap = self.client.collection("tickets").document(ticket_id).get()
+        return TicketDoc.model_validate(snap.to_dict()) if snap.exists else None
+
+    def get_resolution(self, ticket_id: str) -> Resolution | None:
+        """Who resolved the ticket and when, or None while it is open."""
+        snap = self.client.collection("tickets").document(ticket_id).get()
+        resolution = (snap.to_dict() or {}).get("resolution") if snap.exists else None
+        return Resolution.model_validate(resolution) if resolution else None
+
+    def complete_resolution(
+        self,
+        record: OutboxRecord,
+        reply: MessageDoc,
+        resolution: Resolution,
+        draft: KbDraftDoc,
+        now: datetime,
+    ) -> bool:
+        """In one batch: mark the outbox entry sent, add the person's reply, solve the ticket,
+        resolve the conversation and create the KB draft; False if another resolve did."""
+        conversation = self._conversation(record.conversation_key)
+        batch = self.client.batch()
+        batch.update(self.client.collection("outbox").document(record.outbox_id), {"sent_at": now})
+        batch.create(
+            conversation.collection("messages").document(reply.message_id), reply.model_dump()
+        )
+        batch.update(
+            self.client.collection("tickets").document(resolution.ticket_id),
+            {"status": "solved", "resolution": resolution.model_dump()},
+        )
+        batch.update(
+            conversation,
+            {
+                "status": "resolved",
+                "resolved_by": resolution.resolved_by,
+                "resolved_at": resolution.resolved_at,
+                "updated_at": now,
+            },
+        )
+        batch.create(
+            self.client.collection("kb_drafts").document(draft.draft_id), draft.model_dump()
+        )
+        try:
+            batch.commit()
+        except gexc.AlreadyExists:
+            return False
+        return True
+
+    def get_kb_draft(self, draft_id: str) -> KbDraftDoc | None:
+        """One knowledge-base draft, or None."""
+        snap = self.client.collection("kb_drafts").document(draft_id).get()
+        return KbDraftDoc.model_validate(snap.to_dict()) if snap.exists else None
+
+    def list_kb_drafts(self, limit: int) -> list[KbDraftDoc]:
+        """Knowledge-base drafts, newest first, approved or not."""
+        query = (
+            self.client.collection("kb_drafts")
+            .order_by("created_at", direction=firestore.Query.DESCENDING)
+            .limit(limit)
+        )
+        return [KbDraftDoc.model_validate(s.to_dict()) for s in query.stream()]
+
+    def mark_kb_draft_approved(
+        self, draft_id: str, approved_by: str, article_id: str, now: datetime
+    ) -> bool:
+        """Mark the draft approved unless it is already; False (and no change) if it was."""
+        ref = self.client.collection("kb_drafts").document(draft_id)
+
+        @firestore.transactional
+        def approve(transaction: firestore.Transaction) -> bool:
+            snap = ref.get(transaction=transaction)
+            if not snap.exists or snap.get("status") == "approved":
+                return False
+            transaction.update(
+                ref,
+                {
+                    "status": "approved",
+                    "approved_by": approved_by,
+                    "approved_at": now,
+                    "article_id": article_id,
+                },
+            )
+            return True
+
+        changed: bool = approve(self.client.transaction())
+        return changed
+
+    def messages_since(self, start: datetime, end: datetime) -> list[tuple[str, MessageDoc]]:
+        """Every conversation message with start <= at < end, with its conversation's key."""
+        query = (
+            self.client.collection_group("messages")
+            .where(filter=FieldFilter("at", ">=", start))
+            .where(filter=FieldFilter("at", "<", end))
+        )
+        found = []
+        for snap in query.stream():
+            conversation = snap.reference.parent.parent
+            if conversation is not None and conversation.parent.id == "conversations":
+                found.append((conversation.id, MessageDoc.model_validate(snap.to_dict())))
+        return found
+
+    def escalated_message_ids(self, since: datetime) -> set[str]:
+        """The ids of the messages tickets were opened for at or after `since`."""
+        query = (
+            self.client.collection("tickets")
+            .where(filter=FieldFilter("created_at", ">=", since))
+            .select(["message_id"])
+        )
+        return {str(s.get("message_id")) for s in query.stream()}

@@ -16,6 +16,7 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.errors import InvalidMessageError
 from shared.models import (
@@ -91,6 +92,42 @@ class FirestoreStore:
             .limit(limit)
         )
         return [RunDoc.model_validate(s.to_dict()) for s in query.stream()]
+
+    def find_runs(
+        self,
+        *,
+        workflow: str | None = None,
+        status: str | None = None,
+        created_from: datetime | None = None,
+        created_before: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 50,
+    ) -> list[RunDoc]:
+        """Runs matching every filter given, newest first (ties by run id, descending),
+        starting after the (created_at, run_id) of the previous page's last run.
+
+        Equality filters plus a range and an order on created_at: the cloud needs the
+        composite indexes runs(workflow ASC, created_at DESC), runs(status ASC, created_at
+        DESC) and, for both filters at once, runs(workflow ASC, status ASC, created_at DESC).
+        The document-id tie-break follows the last order's direction, as every index has it.
+        """
+        query = (
+            self.client.collection("runs")
+            .order_by("created_at", direction=firestore.Query.DESCENDING)
+            .order_by(FieldPath.document_id(), direction=firestore.Query.DESCENDING)
+        )
+        if workflow is not None:
+            query = query.where(filter=FieldFilter("workflow", "==", workflow))
+        if status is not None:
+            query = query.where(filter=FieldFilter("status", "==", status))
+        if created_from is not None:
+            query = query.where(filter=FieldFilter("created_at", ">=", created_from))
+        if created_before is not None:
+            query = query.where(filter=FieldFilter("created_at", "<", created_before))
+        if after is not None:
+            created_at, run_id = after
+            query = query.start_after({"created_at": created_at, "__name__": run_id})
+        return [RunDoc.model_validate(s.to_dict()) for s in query.limit(limit).stream()]
 
     def list_overdue_runs(self, now: datetime, limit: int = 100) -> list[RunDoc]:
         """Running runs whose deadline has passed (an equality and a range on two fields:

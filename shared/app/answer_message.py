@@ -6,9 +6,9 @@ after; a redelivery finding it marked sends nothing):
 | effect | mechanism | guarantee |
 | --- | --- | --- |
 | reply, local (site chat) | the Firestore thread, written with the "sent" mark | exactly-once |
-| reply, TikTok / LinkedIn | no vendor dedupe | at-least-once (the crash window between the call and the mark re-sends) |
+| reply, TikTok / LinkedIn | no vendor dedupe | at-least-once (a crash after the call re-sends) |
 | reply, Zendesk comment | audit metadata lookup before the PUT | once, unless two deliveries race |
-| escalation ticket | Firestore create() + Zendesk external_id lookup and Idempotency-Key | one ticket |
+| escalation ticket | create() + Zendesk external_id lookup, Idempotency-Key | one ticket |
 | Slack notice | metadata lookup in recent messages | once, unless two deliveries race |
 
 We choose at-least-once where the vendor gives no dedupe: a customer left without an answer

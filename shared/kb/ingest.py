@@ -344,13 +344,17 @@ def ingest_directory(
     return sync_articles(load_articles(directory), store, embedder, options)
 
 
+APPROVED_DRAFTS_PREFIX = "kb_drafts/"
+
+
 def sync_articles(
     articles: Sequence[Article],
     store: KnowledgeStore,
     embedder: Embedder | None = None,
     options: ChunkingOptions | None = None,
 ) -> IngestReport:
-    """Store these articles and delete every other one; unchanged articles are not rewritten."""
+    """Store these articles and delete every other one (approved drafts excepted); unchanged
+    articles are not rewritten."""
     options = options or ChunkingOptions()
     model = embedder.name if embedder else None
     stored = store.stored_articles()
@@ -385,6 +389,9 @@ def sync_articles(
         report.chunks += len(chunks)
     present = {article.article_id for article in articles}
     for article_id, previous in sorted(stored.items(), key=lambda item: item[1].source):
+        # Answers approved on the status page live only in the store: a re-index keeps them.
+        if previous.source.startswith(APPROVED_DRAFTS_PREFIX):
+            continue
         if article_id not in present:
             store.delete_article(article_id)
             report.removed.append(previous.source)

@@ -332,3 +332,20 @@ def test_changed_chunking_rechunks_every_article(tmp_path: Path) -> None:
 
     assert not report.unchanged
     assert all(len(c.text) <= 400 for c in store.load_chunks())
+
+
+def test_a_reindex_keeps_articles_approved_on_the_status_page(tmp_path: Path) -> None:
+    from shared.kb.ingest import ingest_directory, parse_article, sync_articles
+    from shared.kb.memory import InMemoryKnowledgeStore
+
+    (tmp_path / "faq.md").write_text("# FAQ\n\nWe ship to Ireland.\n")
+    store = InMemoryKnowledgeStore()
+    approved = parse_article(
+        "kb_drafts/t-1.md", b"# Can I pay by invoice?\n\nYes, for business accounts.\n"
+    )
+    sync_articles([approved], store)
+
+    report = ingest_directory(tmp_path, store)
+
+    assert report.removed == []
+    assert {a.source for a in store.stored_articles().values()} == {"faq.md", "kb_drafts/t-1.md"}
