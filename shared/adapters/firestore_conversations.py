@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cached_property
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.adapters.firestore_base import FirestoreAdapter
 from shared.app.resolve_conversation import KbDraftDoc, Resolution
 from shared.support.inbound import InboundMessage
 from shared.support.records import (
@@ -26,17 +26,8 @@ def inbound_id(message: InboundMessage) -> str:
     return f"{message.platform}:{message.platform_message_id}"
 
 
-class FirestoreConversations:
+class FirestoreConversations(FirestoreAdapter):
     """Conversations, messages, outbox and tickets in Firestore."""
-
-    def __init__(self, project_id: str, client: firestore.Client | None = None) -> None:
-        self.project_id = project_id
-        self._client = client
-
-    @cached_property
-    def client(self) -> firestore.Client:
-        """The Firestore client, created on first use."""
-        return self._client or firestore.Client(project=self.project_id)
 
     def _conversation(self, key: str) -> firestore.DocumentReference:
         return self.client.collection("conversations").document(key)

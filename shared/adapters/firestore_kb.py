@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from functools import cached_property, partial
+from functools import partial
 from typing import Any, cast
 
 from google.cloud import firestore
@@ -39,6 +39,7 @@ from google.cloud.firestore_v1.base_vector_query import DistanceMeasure
 from google.cloud.firestore_v1.vector import Vector
 from google.cloud.firestore_v1.vector_query import VectorQuery
 
+from shared.adapters.firestore_base import FirestoreAdapter
 from shared.kb.models import Chunk, StoredArticle
 from shared.kb.ports import IndexInfo
 
@@ -57,17 +58,8 @@ _CHUNK_FIELDS = list(Chunk.model_fields)
 _Write = Callable[[firestore.WriteBatch], None]
 
 
-class FirestoreKnowledgeStore:
+class FirestoreKnowledgeStore(FirestoreAdapter):
     """KnowledgeStore implemented with the official google-cloud-firestore client."""
-
-    def __init__(self, project_id: str, client: firestore.Client | None = None) -> None:
-        self.project_id = project_id
-        self._client = client
-
-    @cached_property
-    def client(self) -> firestore.Client:
-        """The Firestore client, created on first use."""
-        return self._client or firestore.Client(project=self.project_id)
 
     def _meta_ref(self) -> firestore.DocumentReference:
         return self.client.collection(META).document(INDEX_DOC)

@@ -10,28 +10,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import cached_property
 
 from google.api_core import exceptions as gexc
-from google.cloud import firestore
 from pydantic import ValidationError
 
+from shared.adapters.firestore_base import FirestoreAdapter
 from shared.llm.cache import CACHE_COLLECTION, CachedAnswer
 
 logger = logging.getLogger(__name__)
 
 
-class FirestoreLlmCache:
+class FirestoreLlmCache(FirestoreAdapter):
     """LlmCache implemented with the official google-cloud-firestore client."""
-
-    def __init__(self, project_id: str, client: firestore.Client | None = None) -> None:
-        self.project_id = project_id
-        self._client = client
-
-    @cached_property
-    def client(self) -> firestore.Client:
-        """The Firestore client, created on first use."""
-        return self._client or firestore.Client(project=self.project_id)
 
     def get(self, key: str, now: datetime) -> CachedAnswer | None:
         """The unexpired answer under `key`, or None (also when Firestore fails)."""

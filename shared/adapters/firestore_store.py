@@ -10,7 +10,6 @@ tries to create runs/{run}/markers/finish, and the one whose create succeeds fin
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -18,6 +17,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
+from shared.adapters.firestore_base import FirestoreAdapter
 from shared.errors import InvalidMessageError
 from shared.models import (
     TERMINAL_TASK_STATUSES,
@@ -47,17 +47,8 @@ def firestore_safe(value: Any, inside_list: bool = False) -> Any:
     return value
 
 
-class FirestoreStore:
+class FirestoreStore(FirestoreAdapter):
     """Store implemented with the official google-cloud-firestore client."""
-
-    def __init__(self, project_id: str, client: firestore.Client | None = None) -> None:
-        self.project_id = project_id
-        self._client = client
-
-    @cached_property
-    def client(self) -> firestore.Client:
-        """The Firestore client, created on first use."""
-        return self._client or firestore.Client(project=self.project_id)
 
     def _run_ref(self, run_id: str) -> firestore.DocumentReference:
         return self.client.collection("runs").document(run_id)
