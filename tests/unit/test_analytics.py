@@ -632,24 +632,74 @@ def test_the_numbers_the_demo_quotes(sample: SampleDataset) -> None:
 
 # --- the pure core stays pure ------------------------------------------------------------
 
-FORBIDDEN_IMPORT_PREFIXES = ("google", "shared.adapters", "shared.wiring", "numpy", "pandas")
+FORBIDDEN_IMPORT_PREFIXES = ("google", "shared.adapters", "shared.wiring")
+# Heavy numeric libraries may be imported inside the functions that need them, never when the
+# module is imported: every cold start of a function that imports shared.analytics pays for it.
+LAZY_ONLY_IMPORT_PREFIXES = ("numpy", "pandas", "scipy", "statsmodels")
+PURE_CORE_SOURCES = [
+    "shared/sample_data.py",
+    *sorted(str(p.relative_to(REPO)) for p in (REPO / "shared/analytics").glob("*.py")),
+]
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "shared/sample_data.py",
-        *sorted(str(p.relative_to(REPO)) for p in (REPO / "shared/analytics").glob("*.py")),
-    ],
-)
+def _imported_names(nodes: list[ast.AST]) -> list[str]:
+    names = [alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names]
+    return names + [node.module or "" for node in nodes if isinstance(node, ast.ImportFrom)]
+
+
+def _runs_at_import(tree: ast.Module) -> list[ast.AST]:
+    """The module's statements that run when it is imported, nested ones included.
+
+    Function bodies run only when called, and `if TYPE_CHECKING:` blocks never run.
+    """
+    found: list[ast.AST] = []
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.If) and ast.unparse(node.test) in (
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+        ):
+            pending.extend(node.orelse)
+            continue
+        found.append(node)
+        pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+@pytest.mark.parametrize("source", PURE_CORE_SOURCES)
 def test_pure_core_imports_no_cloud_client_or_adapter(source: str) -> None:
     tree = ast.parse((REPO / source).read_text())
-    imported = [
-        alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    ]
-    imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+
+    imported = _imported_names(list(ast.walk(tree)))
 
     assert not [name for name in imported if name.startswith(FORBIDDEN_IMPORT_PREFIXES)]
+
+
+@pytest.mark.parametrize("source", PURE_CORE_SOURCES)
+def test_pure_core_loads_numeric_libraries_only_when_used(source: str) -> None:
+    tree = ast.parse((REPO / source).read_text())
+
+    imported_at_import = _imported_names(_runs_at_import(tree))
+
+    assert not [name for name in imported_at_import if name.startswith(LAZY_ONLY_IMPORT_PREFIXES)]
+
+
+def test_the_import_check_sees_module_level_imports_only() -> None:
+    tree = ast.parse(
+        "import numpy\n"
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    import scipy\n"
+        "try:\n    import pandas\nexcept ImportError:\n    pass\n"
+        "def fit():\n    import statsmodels\n"
+        "class Model:\n    import polars\n    def fit(self):\n        import duckdb\n"
+    )
+
+    assert sorted(_imported_names(_runs_at_import(tree))) == [
+        "numpy",
+        "pandas",
+        "polars",
+        "typing",
+    ]

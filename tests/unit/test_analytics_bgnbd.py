@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import math
+import random
 import time
 from datetime import date
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from shared.analytics.bgnbd import (
     BgNbdModel,
     CustomerSummary,
+    _WeightedHistories,
     bg_nbd_log_likelihood,
     churn_forecast,
     fit_bg_nbd,
@@ -67,12 +70,104 @@ def test_fit_reproduces_the_papers_cdnow_estimates(cdnow_fit: BgNbdModel) -> Non
 def test_the_cdnow_fit_is_fast(cdnow: list[CustomerSummary]) -> None:
     started = time.perf_counter()
     fit_bg_nbd(cdnow)
-    # About 0.1 s here; the bound only catches a fit that has become pathologically slow.
+    # A few ms here once numpy and scipy are loaded; the bound only catches a fit that has
+    # become pathologically slow.
     assert time.perf_counter() - started < 5.0
 
 
 def test_the_papers_parameters_have_the_papers_likelihood(cdnow: list[CustomerSummary]) -> None:
     assert bg_nbd_log_likelihood(PAPER, cdnow) == pytest.approx(PAPER_LOG_LIKELIHOOD, abs=0.1)
+
+
+# (ln r, ln alpha, ln a, ln b): the paper's estimates, the optimiser's start, and corners where
+# a and b are huge (no drop-out to speak of), b is tiny, or r is tiny.
+LOG_PARAMETER_POINTS = [
+    (math.log(0.243), math.log(4.414), math.log(0.793), math.log(2.426)),
+    (0.0, math.log(30.0), 0.0, 0.0),
+    (-1.3, -0.3, 13.0, 15.0),
+    (0.5, 2.0, 1.0, -8.0),
+    (-9.0, 4.0, -2.0, 3.0),
+]
+
+
+def _random_histories(count: int, seed: int) -> list[CustomerSummary]:
+    """Histories with repeats among them, as real data has, in fractional weeks."""
+    rng = random.Random(seed)
+    customers = []
+    for number in range(count):
+        age = round(rng.uniform(0.1, 80.0), 2)
+        frequency = min(int(rng.expovariate(0.25)), 60)
+        recency = round(rng.uniform(0.0, age), 2) if frequency else 0.0
+        if number % 7 == 0 and customers:  # a copy of an earlier history
+            earlier = rng.choice(customers)
+            age, frequency, recency = earlier.T, earlier.frequency, earlier.recency
+        customers.append(
+            CustomerSummary(customer_id=str(number), frequency=frequency, recency=recency, T=age)
+        )
+    return customers
+
+
+def _reference_log_likelihood(model: BgNbdModel, customers: list[CustomerSummary]) -> float:
+    """The paper's equation 6, customer by customer in plain floats, as fit_bg_nbd once did."""
+
+    def betaln(p: float, q: float) -> float:
+        return math.lgamma(p) + math.lgamma(q) - math.lgamma(p + q)
+
+    r, alpha, a, b = model.r, model.alpha, model.a, model.b
+    total = 0.0
+    for customer in customers:
+        x, t_x, age = customer.frequency, customer.recency, customer.T
+        constant = math.lgamma(r + x) - math.lgamma(r) + r * math.log(alpha) - betaln(a, b)
+        alive = betaln(a, b + x) - (r + x) * math.log(alpha + age)
+        if x > 0:
+            gone = betaln(a + 1, b + x - 1) - (r + x) * math.log(alpha + t_x)
+            high = max(alive, gone)
+            alive = high + math.log1p(math.exp(min(alive, gone) - high))
+        total += constant + alive
+    return total
+
+
+@pytest.mark.parametrize("log_parameters", LOG_PARAMETER_POINTS)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_likelihood_matches_the_plain_formula(
+    log_parameters: tuple[float, float, float, float], seed: int
+) -> None:
+    customers = _random_histories(500, seed)
+    r, alpha, a, b = (math.exp(value) for value in log_parameters)
+    model = BgNbdModel(r=r, alpha=alpha, a=a, b=b)
+
+    assert bg_nbd_log_likelihood(model, customers) == pytest.approx(
+        _reference_log_likelihood(model, customers), rel=1e-9
+    )
+
+
+def test_the_likelihood_matches_the_plain_formula_on_cdnow(cdnow: list[CustomerSummary]) -> None:
+    assert bg_nbd_log_likelihood(PAPER, cdnow) == pytest.approx(
+        _reference_log_likelihood(PAPER, cdnow), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("log_parameters", LOG_PARAMETER_POINTS)
+def test_the_gradient_matches_finite_differences(
+    cdnow: list[CustomerSummary], log_parameters: tuple[float, float, float, float]
+) -> None:
+    histories = _WeightedHistories(cdnow + _random_histories(300, seed=3))
+    step = 1e-5
+
+    value, gradient = histories.mean_negative_log_likelihood_and_gradient(log_parameters)
+
+    assert value == pytest.approx(
+        histories.negative_log_likelihood(log_parameters) / histories.customers, rel=1e-12
+    )
+    for index in range(4):
+        up, down = list(log_parameters), list(log_parameters)
+        up[index] += step
+        down[index] -= step
+        central = (
+            histories.mean_negative_log_likelihood_and_gradient(up)[0]
+            - histories.mean_negative_log_likelihood_and_gradient(down)[0]
+        ) / (2 * step)
+        assert gradient[index] == pytest.approx(central, rel=1e-5, abs=1e-7)
 
 
 def test_expectations_match_hardies_spreadsheet(cdnow_fit: BgNbdModel) -> None:
