@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     zendesk_api_token: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_channel: str | None = None  # a channel ID such as C0123ABCDEF
+    # The weekly report's figures go to this Google Sheet (ADC credentials) when set,
+    # otherwise to Firestore sheet_exports/{run}.
+    sheets_spreadsheet_id: str | None = None
+    sheets_range: str = "Weekly!A1"
     # Per-platform reply limits per process (defaults: TikTok 60/min, LinkedIn 100/min).
     outbound_limits_per_minute: dict[str, float] = Field(default_factory=dict)
     outbound_max_wait_s: float = Field(default=30.0, ge=0)

@@ -19,6 +19,22 @@ from shared.models import AgentTask, RunRequest, TaskResult, utcnow
 logger = logging.getLogger(__name__)
 
 
+def _after_run_finished(run_id: str) -> None:
+    """Announce and export a finished run (each effect once; safe on every redelivery)."""
+    from shared.app.run_effects import complete_run_effects
+    from shared.wiring import notifier, row_exporter, services
+
+    svc = services()
+    complete_run_effects(
+        run_id,
+        store=svc.store,
+        notifier=notifier(),
+        exporter=row_exporter(),
+        status_url=svc.settings.status_url,
+        clock=utcnow,
+    )
+
+
 def _consume(event: Any, consumer: str, handle: Callable[[Delivery], object]) -> None:
     from shared.app.consume import consume
     from shared.wiring import services
@@ -58,7 +74,11 @@ def handle_task_result_event(event: Any) -> None:
         if message_type_of(delivery) is not TaskResult:
             raise InvalidMessageError(f"unexpected message kind {kind!r}")
         result = parse_message(delivery, TaskResult)
-        record_task_result(result, delivery.message_id, store=services().store, clock=utcnow)
+        status = record_task_result(
+            result, delivery.message_id, store=services().store, clock=utcnow
+        )
+        if status is not None and status.terminal:
+            _after_run_finished(result.run_id)
 
     _consume(event, "supervisor-results", handle)
 
@@ -102,6 +122,9 @@ def handle_dead_letter_event(event: Any) -> None:
         delivery = delivery_from_cloud_event(str(event["id"]), event.get_data())
         with log_context(run_id=delivery.attributes.get("run_id"), message_id=delivery.message_id):
             outcome = record_dead_letter(delivery, store=services().store, clock=utcnow)
+            run_id = delivery.attributes.get("run_id")
+            if run_id and outcome in ("task failed", "noted"):
+                _after_run_finished(run_id)
     except PermanentError as exc:
         # It stays on the dead-letter topic's keep subscription for a person to read.
         logger.error("dead letter %s cannot be attributed: %s", event["id"], exc)
@@ -132,6 +155,8 @@ def handle_sweep_event(event: Any) -> None:
     from shared.app.sweep import sweep_overdue_runs
 
     swept = sweep_overdue_runs(svc.store, clock=utcnow)
+    for run_id in swept:
+        _after_run_finished(run_id)
     logger.info("sweep %s finished %d overdue run(s): %s", event["id"], len(swept), swept)
 
 

@@ -228,6 +228,16 @@ class Artifact(Document):
     created_at: datetime
 
 
+class EffectRecord(Document):
+    """runs/{run_id}/effects/{step}: a side effect on an outside system, intended then done."""
+
+    step: str
+    status: Literal["intent", "done"] = "intent"
+    attempts: int = 1
+    started_at: datetime
+    done_at: datetime | None = None
+
+
 class IdempotencyRecord(Document):
     """idempotency/{key}: which run a client's idempotency key started."""
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.models import (
     Artifact,
+    EffectRecord,
     IdempotencyRecord,
     LlmUsage,
     Message,
@@ -133,6 +134,14 @@ class Store(Protocol):
 
     def record_stripe_event(self, event: StripeEvent, now: datetime) -> bool:
         """Store a Stripe event once; False when it was stored before."""
+        ...
+
+    def begin_effect(self, run_id: str, step: str, now: datetime) -> EffectRecord:
+        """Record the intent of a side effect (once); returns the record as it now stands."""
+        ...
+
+    def complete_effect(self, run_id: str, step: str, now: datetime) -> None:
+        """Mark a side effect done."""
         ...
 
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:

@@ -15,6 +15,7 @@ from shared.log import configure_logging
 from shared.ports import ConversationStore, DataSource
 
 if TYPE_CHECKING:
+    from shared.app.run_effects import RowExporter
     from shared.kb.retrieval import KnowledgeBase
     from shared.support.outbound import EscalationTickets, Notifier, ReplySender
     from shared.support.ratelimit import OutboundLimiter
@@ -95,6 +96,21 @@ def escalation_tickets() -> EscalationTickets | None:
     from shared.support.outbound import escalation_tickets_for
 
     return escalation_tickets_for(services().settings.model_dump())
+
+
+@lru_cache(maxsize=1)
+def row_exporter() -> RowExporter:
+    """Where finished runs' figures are exported: a Google Sheet, or Firestore locally."""
+    settings = services().settings
+    if settings.sheets_spreadsheet_id:
+        from shared.adapters.row_exports import SheetsRowExporter
+        from shared.adapters.vendors.sheets import SheetsClient, google_token_provider
+
+        client = SheetsClient(google_token_provider())
+        return SheetsRowExporter(client, settings.sheets_spreadsheet_id, settings.sheets_range)
+    from shared.adapters.row_exports import FirestoreRowExporter
+
+    return FirestoreRowExporter(settings.project_id, client=services().store.client)
 
 
 CSV_TABLES = ("customers", "orders", "subscriptions", "channel_spend", "campaigns")

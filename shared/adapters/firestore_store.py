@@ -22,6 +22,7 @@ from shared.errors import InvalidMessageError
 from shared.models import (
     TERMINAL_TASK_STATUSES,
     Artifact,
+    EffectRecord,
     IdempotencyRecord,
     LlmUsage,
     RunDoc,
@@ -306,6 +307,25 @@ class FirestoreStore(FirestoreAdapter):
         except gexc.AlreadyExists:
             return False
         return True
+
+    def begin_effect(self, run_id: str, step: str, now: datetime) -> EffectRecord:
+        """runs/{run}/effects/{step}: created as an intent once; a retry counts an attempt."""
+        ref = self._run_ref(run_id).collection("effects").document(step)
+        record = EffectRecord(step=step, started_at=now)
+        try:
+            ref.create(record.model_dump())
+        except gexc.AlreadyExists:
+            existing = EffectRecord.model_validate(ref.get().to_dict())
+            if existing.status == "done":
+                return existing
+            ref.update({"attempts": firestore.Increment(1)})
+            return existing.model_copy(update={"attempts": existing.attempts + 1})
+        return record
+
+    def complete_effect(self, run_id: str, step: str, now: datetime) -> None:
+        """Mark a side effect done."""
+        ref = self._run_ref(run_id).collection("effects").document(step)
+        ref.update({"status": "done", "done_at": now})
 
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         """Store the record; if the key was used already return that earlier record."""

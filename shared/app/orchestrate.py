@@ -148,7 +148,8 @@ def finish_run_if_complete(
     now = clock()
     usage = LlmUsage.total([t.usage for t in tasks])
     report = build_run_report(run, tasks, now)
-    store.save_artifact(run_id, report.artifact)
+    for artifact in report.artifacts:
+        store.save_artifact(run_id, artifact)
     finished = run.model_copy(
         update={
             "status": status,

@@ -2,20 +2,54 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+import io
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from markdown_it import MarkdownIt
 
 from shared.models import Artifact, RunDoc, TaskDoc, TaskStatus
 
 REPORT_ARTIFACT = "report.md"
+REPORT_HTML_ARTIFACT = "report.html"
+NUMBERS_JSON_ARTIFACT = "numbers.json"
+NUMBERS_CSV_ARTIFACT = "numbers.csv"
 
 
 @dataclass(frozen=True)
 class RunReport:
-    """The run's one-paragraph summary and its full Markdown artifact."""
+    """The run's one-paragraph summary, its Markdown report and the other formats."""
 
     summary: str
     artifact: Artifact
+    others: tuple[Artifact, ...] = field(default_factory=tuple)
+
+    @property
+    def artifacts(self) -> tuple[Artifact, ...]:
+        """Every artifact of the report: Markdown, HTML, numbers as JSON and CSV."""
+        return (self.artifact, *self.others)
+
+
+def numbers_rows(tasks: list[TaskDoc]) -> list[tuple[str, str, Any]]:
+    """(agent, metric path, value) for every scalar figure the agents computed."""
+    rows: list[tuple[str, str, Any]] = []
+
+    def walk(agent: str, path: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(agent, f"{path}.{key}" if path else str(key), item)
+        elif isinstance(value, list | tuple):
+            return  # series and lists stay in the JSON; the CSV keeps the headline figures
+        else:
+            rows.append((agent, path, value))
+
+    for task in sorted(tasks, key=lambda t: t.agent):
+        if task.output and isinstance(task.output.get("report"), dict):
+            walk(task.agent, "", task.output["report"])
+    return rows
 
 
 def build_run_report(run: RunDoc, tasks: list[TaskDoc], now: datetime) -> RunReport:
@@ -39,4 +73,27 @@ def build_run_report(run: RunDoc, tasks: list[TaskDoc], now: datetime) -> RunRep
     artifact = Artifact(
         name=REPORT_ARTIFACT, content_type="text/markdown", content=content, created_at=now
     )
-    return RunReport(summary=" | ".join(headlines), artifact=artifact)
+    html = MarkdownIt("commonmark", {"html": False}).render(content)
+    numbers = {
+        t.agent: (t.output or {}).get("report") for t in sorted(tasks, key=lambda t: t.agent)
+    }
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["agent", "metric", "value"])
+    writer.writerows(numbers_rows(tasks))
+    others = (
+        Artifact(name=REPORT_HTML_ARTIFACT, content_type="text/html", content=html, created_at=now),
+        Artifact(
+            name=NUMBERS_JSON_ARTIFACT,
+            content_type="application/json",
+            content=json.dumps(numbers, indent=2, sort_keys=True, default=str),
+            created_at=now,
+        ),
+        Artifact(
+            name=NUMBERS_CSV_ARTIFACT,
+            content_type="text/csv",
+            content=buffer.getvalue(),
+            created_at=now,
+        ),
+    )
+    return RunReport(summary=" | ".join(headlines), artifact=artifact, others=others)

@@ -4,6 +4,7 @@
                                           (UTC days) &limit= (1-100) &cursor= (next page)
     GET  /runs/{id}                       one run's tasks and timeline (refreshes while running)
     GET  /runs/{id}/report                the run's Markdown report
+    GET  /runs/{id}/artifacts/{name}      report.html, numbers.json, numbers.csv
     GET  /conversations                   escalated first, then by latest customer message
     GET  /conversations/{key}             the thread, the ticket's reason, draft and sources
     POST /conversations/{key}/resolve     bearer; `answer` (and `resolved_by`), form or JSON
@@ -251,6 +252,15 @@ def _report(request: flask.Request, as_json: bool, run_id: str) -> flask.Respons
     if artifact is None:
         return json_response({"error": f"run {run_id!r} has no report yet"}, 404)
     return flask.Response(artifact.content, mimetype="text/markdown")
+
+
+@_route("GET", r"/runs/(?P<run_id>[^/]+)/artifacts/(?P<name>[A-Za-z0-9_.-]+)")
+def _artifact(request: flask.Request, as_json: bool, run_id: str, name: str) -> flask.Response:
+    artifact = services().store.get_artifact(run_id, name)
+    if artifact is None:
+        return json_response({"error": f"run {run_id!r} has no artifact {name!r}"}, 404)
+    # The HTML report is rendered from Markdown with raw HTML disabled, so it is safe to serve.
+    return flask.Response(artifact.content, mimetype=artifact.content_type)
 
 
 # --- conversations and their resolution ------------------------------------------------

@@ -83,9 +83,8 @@ def test_a_task_failing_every_attempt_is_dead_lettered_and_fails_the_run(
         e.attempt for e in events if e.type == "task.attempt_failed" and e.agent == "support"
     ]
     assert support_failures == [1, 2, 3, 4, 5]
-    assert [e.type for e in events][-2:] == [
-        "task.dead_lettered",
-        "run.failed",
-    ] or "task.dead_lettered" in [e.type for e in events]
+    # The announcement and export of the failed run may follow; they are not part of the story.
+    story = [e.type for e in events if not e.type.startswith("effect.")]
+    assert story[-2:] == ["task.dead_lettered", "run.failed"]
     others = [t for t in store.list_tasks(run_id) if t.agent != "support"]
     assert all(t.status is TaskStatus.SUCCEEDED for t in others)

@@ -21,6 +21,12 @@ from tests.support import wait_for
 pytestmark = pytest.mark.e2e
 
 
+def _effects_done(store: FirestoreStore, run_id: str) -> list[str]:
+    """The run's effect events once both the announcement and the export are recorded."""
+    done = sorted(e.type for e in store.list_events(run_id) if e.type.startswith("effect."))
+    return done if len(done) == 2 else []
+
+
 def test_the_scheduled_weekly_run_goes_end_to_end(cloud: LocalCloud, store: FirestoreStore) -> None:
     job_name = next(name for name in create_schedules(cloud) if name.endswith("/weekly-gtm"))
     client = scheduler_client(cloud.scheduler_address)
@@ -41,6 +47,17 @@ def test_the_scheduled_weekly_run_goes_end_to_end(cloud: LocalCloud, store: Fire
     assert page.status_code == 200 and "succeeded" in page.text and "run.succeeded" in page.text
     report = httpx.get(f"{cloud.status_url}/runs/{run.run_id}/report", timeout=10)
     assert "## Finance" in report.text
+    html = httpx.get(f"{cloud.status_url}/runs/{run.run_id}/artifacts/report.html", timeout=10)
+    figures = httpx.get(f"{cloud.status_url}/runs/{run.run_id}/artifacts/numbers.csv", timeout=10)
+    assert "<h2>Finance</h2>" in html.text
+    assert "finance,revenue.latest_complete_month.revenue_cents,1499485" in figures.text
+
+    assert wait_for(lambda: _effects_done(store, run.run_id), 30, "the effects") == [
+        "effect.announce",
+        "effect.export",
+    ]
+    exported = store.client.collection("sheet_exports").document(run.run_id).get()
+    assert exported.exists and len(exported.get("rows")) > 50
 
 
 def test_duplicate_deliveries_of_a_task_and_a_result_change_nothing(
@@ -48,6 +65,7 @@ def test_duplicate_deliveries_of_a_task_and_a_result_change_nothing(
 ) -> None:
     run_id = start_run_via_api(cloud)
     assert wait_for_run(store, run_id).status is RunStatus.SUCCEEDED
+    wait_for(lambda: _effects_done(store, run_id), 30, "the run's announcement and export")
     before = (
         store.get_run(run_id),
         store.list_tasks(run_id),
