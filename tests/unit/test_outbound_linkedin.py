@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -14,33 +12,14 @@ from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryable
 from shared.adapters.vendors.linkedin_messaging import LinkedInComments, comment_thread
 from shared.support.inbound import conversation_key
 from shared.support.outbound import SentReply
+from tests.unit.vendor_replay import Replay, payload
 
-PAYLOADS = Path(__file__).parent / "payloads" / "vendors"
 TOKEN = "AQXdSP_W41_UPs5ioT_t8HESyODB4FqbkJ8LrV_5mff4gPODzOYR"
 ORGANIZATION = "urn:li:organization:96072893"
 POST = "urn:li:activity:7256637247890620418"
 COMMENT = "urn:li:comment:(urn:li:activity:7256637247890620418,7256977717598625792)"
 KEY = conversation_key("linkedin", POST)
 NO_RETRY = HttpPolicy(max_attempts=1)
-
-
-def payload(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-class Replay:
-    """Answers queued responses in order and keeps every request it was sent."""
-
-    def __init__(self, *responses: httpx.Response) -> None:
-        self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.responses.pop(0)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
 
 
 def linkedin(replay: Replay, policy: HttpPolicy | None = None) -> LinkedInComments:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -12,8 +10,8 @@ import pytest
 from shared.adapters.vendors._http import HttpPolicy
 from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.adapters.vendors.slack import SlackClient, SlackNotice
+from tests.unit.vendor_replay import Replay, payload
 
-PAYLOADS = Path(__file__).parent / "payloads" / "vendors"
 TOKEN = "xoxb-7812345678901-7809876543210-Qm3xVb8TzK2LpN5wR9cYdF1a"
 CHANNEL = "C07QK2N3V8M"
 KEY = "ticket-tiktok:7419038219477393670"
@@ -22,25 +20,6 @@ TEXT = (
     "refund request over the automatic limit"
 )
 NO_RETRY = HttpPolicy(max_attempts=1)
-
-
-def payload(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-class Replay:
-    """Answers queued responses in order and keeps every request it was sent."""
-
-    def __init__(self, *responses: httpx.Response) -> None:
-        self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.responses.pop(0)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
 
 
 def slack(replay: Replay, policy: HttpPolicy | None = None) -> SlackClient:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -15,32 +13,13 @@ from shared.adapters.vendors.tiktok_messaging import TikTokMessaging
 from shared.errors import PermanentError
 from shared.support.inbound import conversation_key
 from shared.support.outbound import InvalidConversationKeyError, SentReply
+from tests.unit.vendor_replay import Replay, payload
 
-PAYLOADS = Path(__file__).parent / "payloads" / "vendors"
 TOKEN = "act.3f9a1c0e5b7d2a4c6e8f0b1d3a5c7e9f1b3d5f7a9c1e3a5c7e9b1d3f5a7c9e1"
 BUSINESS_ID = "-000Mw3kF0Bb3kLa0mHkqpx6Ef9gZBfYz8Kd"
 CONVERSATION_ID = "0:1:7418290164882556934:7343915108926244870"
 KEY = conversation_key("tiktok", CONVERSATION_ID)
 NO_RETRY = HttpPolicy(max_attempts=1)
-
-
-def payload(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-class Replay:
-    """Answers queued responses in order and keeps every request it was sent."""
-
-    def __init__(self, *responses: httpx.Response) -> None:
-        self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.responses.pop(0)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
 
 
 def tiktok(replay: Replay, policy: HttpPolicy | None = None) -> TikTokMessaging:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -19,8 +17,8 @@ from shared.support.outbound import (
     OutboundConfigError,
     SentReply,
 )
+from tests.unit.vendor_replay import Replay, payload
 
-PAYLOADS = Path(__file__).parent / "payloads" / "vendors"
 EMAIL = "support-bot@acme.example"
 API_TOKEN = "6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"
 KEY = "zendesk:5158"
@@ -32,25 +30,6 @@ REPLY = (
     "Sorry about that, Maria. The second €49.00 charge was a duplicate authorisation and has"
     " been refunded; it disappears from your statement within 5 business days."
 )
-
-
-def payload(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-class Replay:
-    """Answers queued responses in order and keeps every request it was sent."""
-
-    def __init__(self, *responses: httpx.Response) -> None:
-        self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.responses.pop(0)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
 
 
 def zendesk(replay: Replay, policy: HttpPolicy | None = None) -> ZendeskClient:

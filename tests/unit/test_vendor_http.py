@@ -15,21 +15,7 @@ from shared.adapters.vendors import (
     parse_retry_after,
 )
 from shared.adapters.vendors._http import VendorHttp
-
-
-class Replay:
-    """Answers queued responses (or raises queued errors) in order; keeps every request."""
-
-    def __init__(self, *outcomes: httpx.Response | Exception) -> None:
-        self.outcomes = list(outcomes)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+from tests.unit.vendor_replay import Replay
 
 
 def vendor_http(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -20,28 +17,9 @@ from shared.adapters.vendors import (
 )
 from shared.adapters.vendors.hubspot import order_from_deal
 from shared.sample_data import Customer, Order
+from tests.unit.vendor_replay import Replay, payload
 
-PAYLOADS = Path(__file__).parent / "payloads" / "vendors"
 TOKEN = "pat-eu1-00000000-1111-2222-3333-444444444444"
-
-
-def payload(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-class Replay:
-    """Answers queued responses in order and keeps every request it was sent."""
-
-    def __init__(self, *responses: httpx.Response) -> None:
-        self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.responses.pop(0)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
 
 
 def hubspot(replay: Replay, policy: HttpPolicy | None = None) -> HubSpotClient:

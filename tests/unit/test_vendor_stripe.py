@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,29 +20,10 @@ from shared.adapters.vendors import (
 from shared.adapters.vendors.stripe import StripeCharge, StripeSubscription
 from shared.errors import PermanentError, RetryableError
 from shared.sample_data import Customer, Order, Subscription
+from tests.unit.vendor_replay import Replay, payload
 
-PAYLOADS = Path(__file__).parent / "payloads" / "vendors"
 API_KEY = "sk_test_51QxTESTkey0000000000000000"
 NO_RETRY = HttpPolicy(max_attempts=1)
-
-
-def payload(name: str) -> Any:
-    return json.loads((PAYLOADS / name).read_text())
-
-
-class Replay:
-    """Answers queued responses in order and keeps every request it was sent."""
-
-    def __init__(self, *responses: httpx.Response) -> None:
-        self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.responses.pop(0)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
 
 
 def stripe(replay: Replay, policy: HttpPolicy | None = None) -> StripeClient:
