@@ -61,6 +61,29 @@ class Settings(BaseSettings):
     # otherwise to Firestore sheet_exports/{run}.
     sheets_spreadsheet_id: str | None = None
     sheets_range: str = "Weekly!A1"
+    # Email (win-back campaigns): "smtp" (a local sink in the local cloud), "sendgrid",
+    # "mailgun" or "ses"; the provider's credentials below must be set for the chosen one.
+    email_provider: Literal["smtp", "sendgrid", "mailgun", "ses"] = "smtp"
+    email_from: str = "Controlroom <hello@controlroom.local>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_base_url: str = "https://api.sendgrid.com"
+    mailgun_api_key: SecretStr | None = None
+    mailgun_domain: str | None = None
+    mailgun_base_url: str = "https://api.mailgun.net"
+    ses_region: str = "us-east-1"
+    ses_endpoint_url: str | None = None  # e.g. a moto server in tests
+    # Artifacts (reports, drafts): "local" folder, "gcs" bucket or "s3" bucket (AWS S3, MinIO).
+    artifact_store: Literal["local", "gcs", "s3"] = "local"
+    artifact_dir: str = ".controlroom/artifacts"
+    artifact_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # MinIO or a moto server; None means AWS
+    s3_region: str = "us-east-1"
+    artifact_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     # Per-platform reply limits per process (defaults: TikTok 60/min, LinkedIn 100/min).
     outbound_limits_per_minute: dict[str, float] = Field(default_factory=dict)
     outbound_max_wait_s: float = Field(default=30.0, ge=0)
