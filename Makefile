@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit test-integration test-e2e lint format local-cloud topology eval bench clean
+.PHONY: install demo test test-unit test-integration test-e2e lint format local-cloud topology bundle eval bench clean
 
 install: $(STAMP)
 
@@ -22,6 +22,10 @@ eval: install
 
 topology: install
 	$(BIN)/controlroom topology
+
+# One zip per function (main.py, shared/, pinned requirements.txt) in dist/bundles for Terraform.
+bundle: install
+	$(BIN)/python -m emulators.bundle --out dist/bundles
 
 local-cloud: install
 	$(BIN)/controlroom local-cloud

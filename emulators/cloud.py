@@ -14,6 +14,7 @@ from emulators.functions import RunningFunction, function_process, start_functio
 from emulators.gcloud import RunningEmulator, reset_firestore, start_firestore, start_pubsub
 from emulators.processes import free_port
 from emulators.provision import provision_pubsub
+from emulators.smtp_sink import SmtpSink
 from shared.topology import TOPOLOGY, Topology, Trigger
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class LocalCloud:
         self.pumps: dict[str, SubscriptionPump] = {}
         self.scheduler: object | None = None
         self.scheduler_address: str | None = None
+        self.smtp: SmtpSink | None = None
         self._owns_emulators = True
 
     @property
@@ -92,6 +94,8 @@ class LocalCloud:
         # The official clients in this process (provisioning, delivery, scheduler) read these.
         os.environ.update(self.emulator_env)
         provision_pubsub(self.config.project, self.config.topology)
+        # Emails leave through SMTP to a sink that keeps every message (duplicates included).
+        self.smtp = SmtpSink(self.config.workdir / "mailbox").start()
         self._start_functions()
         for sub in self.config.topology.subscriptions:
             if sub.push_function:
@@ -126,6 +130,12 @@ class LocalCloud:
             "CONTROLROOM_API_TOKEN": self.config.api_token,
             "CONTROLROOM_WEBHOOK_SECRETS": json.dumps(self.config.webhook_secrets),
             "CONTROLROOM_STATUS_URL": self._status_url_for_env,
+            "CONTROLROOM_EMAIL_PROVIDER": "smtp",
+            "CONTROLROOM_SMTP_HOST": self.smtp.host if self.smtp else "127.0.0.1",
+            "CONTROLROOM_SMTP_PORT": str(self.smtp.port if self.smtp else 2525),
+            "CONTROLROOM_SMTP_RECEIVED_DIR": str((self.config.workdir / "mailbox").resolve()),
+            "CONTROLROOM_ARTIFACT_STORE": "local",
+            "CONTROLROOM_ARTIFACT_DIR": str((self.config.workdir / "artifacts").resolve()),
             **self.config.function_env.get(name, {}),
         }
 
@@ -171,6 +181,8 @@ class LocalCloud:
         """Empty Firestore and re-create the Pub/Sub topology (between tests)."""
         assert self.firestore is not None
         reset_firestore(self.firestore.host, self.config.project)
+        if self.smtp is not None:
+            self.smtp.clear()
 
     def urls(self) -> dict[str, str]:
         """Every address a person or a client may want."""
@@ -180,6 +192,8 @@ class LocalCloud:
             urls["pubsub-emulator"] = self.pubsub.host
         if self.scheduler_address:
             urls["scheduler-emulator (gRPC)"] = self.scheduler_address
+        if self.smtp:
+            urls["smtp-sink"] = f"smtp://{self.smtp.host}:{self.smtp.port}"
         return urls
 
     def stop(self) -> None:
@@ -193,6 +207,8 @@ class LocalCloud:
             pump.stop()
         with ThreadPoolExecutor(max(1, len(self.functions))) as pool:
             list(pool.map(lambda running: running.process.stop(), self.functions.values()))
+        if self.smtp is not None:
+            self.smtp.stop()
         if self._owns_emulators:
             for emulator in (self.pubsub, self.firestore):
                 if emulator is not None:

@@ -138,6 +138,36 @@ def run_support_demo(cloud: LocalCloud, timeout_s: float = 60.0) -> bool:
     return ok
 
 
+def run_winback_demo(cloud: LocalCloud, timeout_s: float = 120.0) -> bool:
+    """Start a small win-back campaign by API and follow it to its approval step."""
+    store = FirestoreStore(cloud.config.project)
+    response = httpx.post(
+        f"{cloud.webhooks_url}/runs",
+        json={"workflow": "winback", "params": {"max_customers": 5}},
+        headers={"Authorization": f"Bearer {cloud.config.api_token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    run_id = response.json()["run_id"]
+    print(f"\nwin-back campaign {run_id} (insights → 5 drafts → finance → a person):")
+    deadline = time.monotonic() + timeout_s
+    run = store.get_run(run_id)
+    while time.monotonic() < deadline and (run is None or run.status.value == "running"):
+        time.sleep(0.25)
+        run = store.get_run(run_id)
+    approval = store.get_approval(run_id, "approve")
+    if run is None or approval is None:
+        print("  (it did not reach its approval in time)")
+        return False
+    estimate = approval.proposal.get("estimate") or {}
+    print(
+        f"  {approval.proposal.get('action')}; expected net value "
+        f"{estimate.get('net_value_cents', 0) / 100:.2f}, ROI {estimate.get('roi')}"
+    )
+    print(f"  waiting for a person: {cloud.status_url}/runs/{run_id}/approvals/approve")
+    return run.status.value == "waiting"
+
+
 def run_demo(cloud: LocalCloud, timeout_s: float = 180.0) -> bool:
     """Create the schedule, run it now, follow the run; True when it succeeded."""
     store = FirestoreStore(cloud.config.project)
@@ -159,5 +189,7 @@ def run_demo(cloud: LocalCloud, timeout_s: float = 180.0) -> bool:
     for reason in run.failure_reasons:
         print(f"failure: {reason}")
     support_ok = run_support_demo(cloud)
+    winback_ok = run_winback_demo(cloud)
     print(f"\nstatus page: {cloud.status_url}/runs/{run.run_id}")
-    return run.status.value == "succeeded" and support_ok
+    print(f"sign in at {cloud.status_url}/signin with the token {cloud.config.api_token!r}")
+    return run.status.value == "succeeded" and support_ok and winback_ok

@@ -3,10 +3,16 @@
 For each push subscription of the topology, a thread long-polls the emulator (unary pull:
 the emulator's streaming pull misbehaves after a subscriber closes) and POSTs each message as
 a binary-mode CloudEvent of type google.cloud.pubsub.topic.v1.messagePublished. A 2xx acks
-it; anything else (or no answer within the ack deadline) leaves it unacked with the
-subscription's exponential backoff, so the emulator redelivers it and, after the maximum
-delivery attempts, forwards it to the dead-letter topic. Unlike the emulator's own push,
-this carries the delivery attempt, as Pub/Sub does in the cloud.
+it; anything else nacks it (ack deadline 0), as a push endpoint's error does in the cloud:
+the emulator applies the subscription's retry policy (exponential backoff) and, after the
+maximum delivery attempts, forwards it to the dead-letter topic. No answer within the ack
+deadline leaves it to expire the same way. Unlike the emulator's own push, this carries the
+delivery attempt, as Pub/Sub does in the cloud.
+
+Measured on the emulator: pushing the backoff ourselves instead (modify-ack-deadline to the
+backoff) stops redelivery altogether after the third attempt when several messages are in
+flight, so the dead-letter policy never fires; a nack is redelivered with the retry policy's
+backoff and dead-lettered after the fifth attempt.
 """
 
 from __future__ import annotations
@@ -175,16 +181,15 @@ class SubscriptionPump:
                     request={"subscription": self._path, "ack_ids": [received.ack_id]}
                 )
             else:
-                backoff = self.subscription.retry.backoff_seconds(attempt)
                 logger.info(
-                    "delivery %s of %s to %s failed (%s); retry in %ss",
-                    attempt, received.message.message_id, self.subscription.name, error, backoff,
+                    "delivery %s of %s to %s failed (%s); nacked, the retry policy backs off",
+                    attempt, received.message.message_id, self.subscription.name, error,
                 )  # fmt: skip
                 self._subscriber.modify_ack_deadline(
                     request={
                         "subscription": self._path,
                         "ack_ids": [received.ack_id],
-                        "ack_deadline_seconds": backoff,
+                        "ack_deadline_seconds": 0,
                     }
                 )
         except gexc.GoogleAPICallError as exc:

@@ -90,6 +90,21 @@ def _read_yaml(folder: str, agent: str) -> dict[str, Any]:
 
 
 @cache
+def bundled_agents() -> tuple[str, ...]:
+    """Every agent that ships both a prompts and a policy file, sorted."""
+    root = resources.files("shared")
+    names = [
+        {
+            entry.name.removesuffix(".yaml")
+            for entry in root.joinpath(folder).iterdir()
+            if entry.name.endswith(".yaml")
+        }
+        for folder in ("prompts", "policies")
+    ]
+    return tuple(sorted(names[0] & names[1]))
+
+
+@cache
 def bundled_prompts(agent: str) -> PromptSet:
     """The prompts shipped in the repository for `agent`."""
     return PromptSet.model_validate(_read_yaml("prompts", agent))

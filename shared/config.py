@@ -12,12 +12,16 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.llm.pricing import DEFAULT_PRICES, ModelPrice
+from shared.security.tokens import StatusTokens
 
 
 class Settings(BaseSettings):
     """Everything a function needs to know about where it runs."""
 
-    model_config = SettingsConfigDict(env_prefix="CONTROLROOM_", extra="ignore")
+    # Errors never echo the input: several settings are secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="CONTROLROOM_", extra="ignore", hide_input_in_errors=True
+    )
 
     project_id: str = Field(
         default="controlroom-local",
@@ -30,10 +34,19 @@ class Settings(BaseSettings):
     # Cloud Run sets K_SERVICE to the function's name; logs carry it.
     service_name: str = Field(default="controlroom", validation_alias="K_SERVICE")
     api_token: str = Field(default="", description="Bearer token that may start runs")
+    # Status page access (shared/security/tokens.py): name -> "<scope>:<token>", scope "read"
+    # (see every page) or "act" (also resolve, approve, retry, cancel, edit settings); the
+    # api_token joins as "api" with act. With no token at all the page is open for reading
+    # only (local development). Sessions from /signin are signed with status_session_secret,
+    # or with a key derived from the tokens when unset.
+    status_tokens: StatusTokens = Field(default_factory=dict)
+    status_session_secret: SecretStr | None = None
+    status_session_ttl_s: int = Field(default=12 * 3600, ge=300, le=30 * 24 * 3600)
     status_url: str = Field(default="http://127.0.0.1:8080", description="Public status page URL")
     log_level: str = "INFO"
     # The bundled sample data set is generated as of this date (deterministic output).
     sample_as_of: date = date(2026, 11, 16)
+    sample_customers: int = Field(default=400, ge=0, le=1_000_000)
     # Where agents read the business's data: the bundled sample, a folder of CSV files
     # (customers.csv, orders.csv, subscriptions.csv, channel_spend.csv, campaigns.csv), or Stripe.
     data_source: Literal["sample", "csv", "stripe"] = "sample"
@@ -70,6 +83,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    # Local cloud only: the folder where the SMTP sink keeps what it received, so a resend
+    # after a crash can ask whether the first copy arrived (as a vendor's sent-mail API).
+    smtp_received_dir: str | None = None
     sendgrid_api_key: SecretStr | None = None
     sendgrid_base_url: str = "https://api.sendgrid.com"
     mailgun_api_key: SecretStr | None = None

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 def _after_run_finished(run_id: str) -> None:
     """Announce and export a finished run (each effect once; safe on every redelivery)."""
     from shared.app.run_effects import complete_run_effects
-    from shared.wiring import notifier, row_exporter, services
+    from shared.wiring import artifact_store, notifier, row_exporter, services
 
     svc = services()
     complete_run_effects(
@@ -30,6 +30,7 @@ def _after_run_finished(run_id: str) -> None:
         store=svc.store,
         notifier=notifier(),
         exporter=row_exporter(),
+        artifacts=artifact_store(),
         status_url=svc.settings.status_url,
         clock=utcnow,
     )
@@ -52,16 +53,49 @@ def _consume(event: Any, consumer: str, handle: Callable[[Delivery], object]) ->
 
 
 def handle_run_request_event(event: Any) -> None:
-    """supervisor-runs: create a run and fan its tasks out."""
+    """supervisor-runs: create a run and fan its tasks out, or carry out a person's command."""
     from shared.app.orchestrate import start_run
+    from shared.app.run_commands import carry_out
+    from shared.models import RunCommand
     from shared.wiring import services
 
     def handle(delivery: Delivery) -> None:
         svc = services()
+        if message_type_of(delivery) is RunCommand:
+            command = parse_message(delivery, RunCommand)
+            done = carry_out(
+                command, delivery.message_id, store=svc.store, bus=svc.bus, clock=utcnow
+            )
+            logger.info("run %s: %s by %s: %s", command.run_id, command.command, command.by, done)
+            _after_run_finished_if_over(command.run_id)
+            return
         request = parse_message(delivery, RunRequest)
-        start_run(request, delivery.message_id, store=svc.store, bus=svc.bus, clock=utcnow)
+        run_id = start_run(request, delivery.message_id, store=svc.store, bus=svc.bus, clock=utcnow)
+        _after_run_finished_if_over(run_id)
 
     _consume(event, "supervisor-runs", handle)
+
+
+def _after_run_finished_if_over(run_id: str) -> None:
+    from shared.wiring import services
+
+    run = services().store.get_run(run_id)
+    if run is not None and run.status.terminal:
+        _after_run_finished(run_id)
+
+
+def handle_billing_event(event: Any) -> None:
+    """supervisor-billing: a Stripe cancellation starts a win-back for that one customer."""
+    from shared.app.billing import start_winback_on_cancellation
+    from shared.app.ingest_webhook import BillingEvent
+    from shared.wiring import services
+
+    def handle(delivery: Delivery) -> None:
+        billing = parse_message(delivery, BillingEvent)
+        started = start_winback_on_cancellation(billing.event, bus=services().bus)
+        logger.info("billing event %s (%s): %s", billing.event.id, billing.event.type, started)
+
+    _consume(event, "supervisor-billing", handle)
 
 
 def handle_task_result_event(event: Any) -> None:
@@ -74,8 +108,9 @@ def handle_task_result_event(event: Any) -> None:
         if message_type_of(delivery) is not TaskResult:
             raise InvalidMessageError(f"unexpected message kind {kind!r}")
         result = parse_message(delivery, TaskResult)
+        svc = services()
         status = record_task_result(
-            result, delivery.message_id, store=services().store, clock=utcnow
+            result, delivery.message_id, store=svc.store, bus=svc.bus, clock=utcnow
         )
         if status is not None and status.terminal:
             _after_run_finished(result.run_id)
@@ -121,7 +156,8 @@ def handle_dead_letter_event(event: Any) -> None:
     try:
         delivery = delivery_from_cloud_event(str(event["id"]), event.get_data())
         with log_context(run_id=delivery.attributes.get("run_id"), message_id=delivery.message_id):
-            outcome = record_dead_letter(delivery, store=services().store, clock=utcnow)
+            svc = services()
+            outcome = record_dead_letter(delivery, store=svc.store, bus=svc.bus, clock=utcnow)
             run_id = delivery.attributes.get("run_id")
             if run_id and outcome in ("task failed", "noted"):
                 _after_run_finished(run_id)
@@ -152,12 +188,20 @@ def handle_sweep_event(event: Any) -> None:
     if kind != "sweep":
         logger.error("maintenance tick %s has unknown kind %r; ignored", event["id"], kind)
         return
-    from shared.app.sweep import sweep_overdue_runs
+    from shared.app.sweep import expire_approvals, sweep_overdue_runs
 
-    swept = sweep_overdue_runs(svc.store, clock=utcnow)
-    for run_id in swept:
-        _after_run_finished(run_id)
-    logger.info("sweep %s finished %d overdue run(s): %s", event["id"], len(swept), swept)
+    swept = sweep_overdue_runs(svc.store, bus=svc.bus, clock=utcnow)
+    expired = expire_approvals(svc.store, bus=svc.bus, clock=utcnow)
+    for run_id in (*swept, *expired):
+        _after_run_finished_if_over(run_id)
+    logger.info(
+        "sweep %s: %d overdue run(s) %s, %d expired approval(s) %s",
+        event["id"],
+        len(swept),
+        swept,
+        len(expired),
+        expired,
+    )
 
 
 def _answer_customer(delivery: Delivery) -> None:
@@ -206,12 +250,25 @@ def _agent_runner(agent: str) -> Any:
     from shared.adapters.faults import with_faults
     from shared.agent_settings import resolve_agent_settings
     from shared.agents.registry import run_analysis_agent
-    from shared.wiring import data_source, llm, services
+    from shared.agents.steps import StepContext, step_handler
+    from shared.wiring import data_source, email_sender, llm, services
 
     svc = services()
     source = with_faults(data_source(), svc.settings.faults.get(agent))
 
     def run(task: AgentTask, on_step: Any) -> Any:
+        handler = step_handler(task)
+        if handler is not None:
+            context = StepContext(
+                data=source,
+                llm=llm,
+                settings=lambda name: resolve_agent_settings(name, svc.store),
+                store=svc.store,
+                email=email_sender,
+                clock=utcnow,
+                on_step=on_step,
+            )
+            return handler(task, context)
         # Read per task, so an override saved on the status page applies without a deploy.
         agent_settings = resolve_agent_settings(agent, svc.store)
         return run_analysis_agent(

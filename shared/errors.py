@@ -13,6 +13,8 @@
           ├── TooManyRequestsError  over a caller's rate limit, with Retry-After (429)
           ├── UnauthorizedError     a missing or wrong credential (401)
           │    └── SignatureError   webhook signatures (shared/security/signatures.py)
+          ├── ForbiddenError        a valid credential without the right scope, or a form
+          │                         without its anti-forgery token (403)
           └── UnknownWorkflowError  a run request naming a workflow nobody declared (400)
 
 Subtrees defined next to the code that raises them (each subclasses the two above):
@@ -100,6 +102,12 @@ class UnauthorizedError(PermanentError):
     """A request without the right credential."""
 
     http_status = 401
+
+
+class ForbiddenError(PermanentError):
+    """A known caller who may not do this (missing scope, missing anti-forgery token)."""
+
+    http_status = 403
 
 
 class UnknownWorkflowError(PermanentError):

@@ -29,13 +29,15 @@ class RunStatus(StrEnum):
     """Lifecycle of a workflow run."""
 
     RUNNING = "running"
+    WAITING = "waiting"  # for a person's decision
     SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    FAILED = "failed"  # a retry from the failed step may resume it
+    CANCELLED = "cancelled"  # by a person, a rejection or an expired approval
 
     @property
     def terminal(self) -> bool:
-        """Whether the run can change no more."""
-        return self is not RunStatus.RUNNING
+        """Whether the run is over (only a retry brings a failed run back)."""
+        return self not in (RunStatus.RUNNING, RunStatus.WAITING)
 
 
 class TaskStatus(StrEnum):
@@ -96,6 +98,7 @@ class AgentTask(Message):
     task_id: str
     agent: str
     workflow: str
+    step: str = "analyse"
     params: dict[str, Any] = Field(default_factory=dict)
 
     def attributes(self) -> dict[str, str]:
@@ -118,8 +121,24 @@ class TaskResult(Message):
         return {**super().attributes(), "run_id": self.run_id, "task_id": self.task_id}
 
 
+class RunCommand(Message):
+    """A person acts on a run: resume it after an approval decision, retry it, cancel it."""
+
+    kind: ClassVar[str] = "run_command"
+    run_id: str
+    command: Literal["resume", "retry", "cancel"]
+    by: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=2000)
+    # The run's attempt the person saw; a stale command (e.g. a double click) does nothing.
+    attempt: int = Field(default=1, ge=1)
+
+    def attributes(self) -> dict[str, str]:
+        """Attributes carrying the run id."""
+        return {**super().attributes(), "run_id": self.run_id}
+
+
 MESSAGE_TYPES: dict[str, type[Message]] = {
-    cls.kind: cls for cls in (RunRequest, AgentTask, TaskResult)
+    cls.kind: cls for cls in (RunRequest, AgentTask, TaskResult, RunCommand)
 }
 
 
@@ -173,7 +192,12 @@ class RunDoc(Document):
     trigger: str
     params: dict[str, Any] = Field(default_factory=dict)
     status: RunStatus = RunStatus.RUNNING
+    # The workflow step in progress, and how many tasks it has.
+    step: str = "analyse"
     task_count: int
+    # 1, plus one per retry from the failed step; markers and commands name it.
+    attempt: int = 1
+    failed_step: str | None = None
     created_at: datetime
     deadline_at: datetime | None = None
     finished_at: datetime | None = None
@@ -190,6 +214,7 @@ class TaskDoc(Document):
     run_id: str
     task_id: str
     agent: str
+    step: str = "analyse"
     status: TaskStatus = TaskStatus.PENDING
     attempts: int = 0
     input: dict[str, Any] = Field(default_factory=dict)
@@ -226,6 +251,10 @@ class Artifact(Document):
     content_type: str
     content: str
     created_at: datetime
+    # Where the artifact store keeps it (gs://, s3:// or file://), once published there.
+    uri: str | None = None
+    size: int | None = None
+    sha256: str | None = None
 
 
 class EffectRecord(Document):
@@ -236,6 +265,37 @@ class EffectRecord(Document):
     attempts: int = 1
     started_at: datetime
     done_at: datetime | None = None
+    result: dict[str, Any] | None = None  # what the outside system answered, e.g. a message id
+
+
+class ApprovalStatus(StrEnum):
+    """Where a person's decision stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class ApprovalDoc(Document):
+    """runs/{run_id}/approvals/{step}: a decision a person must make before the run goes on.
+
+    `proposal` says what will happen if approved (for a win-back: the customers, the drafts
+    and the ROI estimate); `edits` are the changes the approver made before approving.
+    """
+
+    run_id: str
+    step: str
+    workflow: str
+    title: str
+    status: ApprovalStatus = ApprovalStatus.PENDING
+    proposal: dict[str, Any] = Field(default_factory=dict)
+    requested_at: datetime
+    expires_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    comment: str = ""
+    edits: dict[str, Any] = Field(default_factory=dict)
 
 
 class IdempotencyRecord(Document):

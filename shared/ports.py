@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.models import (
+    ApprovalDoc,
+    ApprovalStatus,
     Artifact,
     EffectRecord,
     IdempotencyRecord,
@@ -15,6 +17,7 @@ from shared.models import (
     Message,
     RunDoc,
     RunEvent,
+    RunStatus,
     TaskDoc,
     TaskStatus,
 )
@@ -77,8 +80,56 @@ class Store(Protocol):
         """One task, or None."""
         ...
 
-    def list_tasks(self, run_id: str) -> list[TaskDoc]:
-        """Every task of a run."""
+    def list_tasks(self, run_id: str, step: str | None = None) -> list[TaskDoc]:
+        """Every task of a run (or of one of its steps), by task id."""
+        ...
+
+    def add_tasks(self, run_id: str, tasks: list[TaskDoc]) -> None:
+        """Create the tasks; any that exists already is left as it is."""
+        ...
+
+    def reset_failed_tasks(self, run_id: str, step: str) -> list[TaskDoc]:
+        """Make the step's failed tasks pending again (their error kept as last_error)."""
+        ...
+
+    def update_run(self, run_id: str, updates: dict[str, Any]) -> RunDoc:
+        """Change some fields of the run; returns it as it now stands."""
+        ...
+
+    def transition_run(
+        self, run_id: str, from_statuses: Sequence[RunStatus], updates: dict[str, Any]
+    ) -> RunDoc | None:
+        """Apply the updates only if the run is in one of `from_statuses` (atomically)."""
+        ...
+
+    def create_approval(self, approval: ApprovalDoc) -> bool:
+        """Ask for a decision once; False if it was asked already."""
+        ...
+
+    def get_approval(self, run_id: str, step: str) -> ApprovalDoc | None:
+        """One approval, or None."""
+        ...
+
+    def decide_approval(
+        self,
+        run_id: str,
+        step: str,
+        status: ApprovalStatus,
+        by: str,
+        at: datetime,
+        comment: str,
+        edits: dict[str, Any],
+    ) -> tuple[ApprovalDoc, bool]:
+        """Record the decision if the approval is pending and not past its expiry (then it
+        becomes expired); returns the approval as it stands and whether this call decided."""
+        ...
+
+    def list_approvals(self, status: ApprovalStatus, limit: int = 50) -> list[ApprovalDoc]:
+        """Approvals with this status, the oldest request first."""
+        ...
+
+    def list_expired_approvals(self, now: datetime, limit: int = 100) -> list[ApprovalDoc]:
+        """Pending approvals whose expiry has passed."""
         ...
 
     def claim_task(
@@ -112,12 +163,13 @@ class Store(Protocol):
         """The run's timeline, oldest first."""
         ...
 
-    def count_terminal_tasks(self, run_id: str) -> int:
-        """How many of the run's tasks are succeeded or failed."""
+    def count_terminal_tasks(self, run_id: str, step: str | None = None) -> int:
+        """How many of the run's (or the step's) tasks are succeeded or failed."""
         ...
 
-    def claim_run_finish(self, run_id: str, owner: str) -> bool:
-        """True for exactly one owner (and again for that owner): the one that finishes the run."""
+    def claim_marker(self, run_id: str, name: str, owner: str, create: bool = True) -> bool:
+        """True for exactly one owner (and again for that owner): the one that moves the run
+        past the point `name` names. With create=False, only checks the owner."""
         ...
 
     def finish_run(self, run: RunDoc) -> None:
@@ -132,6 +184,10 @@ class Store(Protocol):
         """One artifact, or None."""
         ...
 
+    def list_artifacts(self, run_id: str) -> list[Artifact]:
+        """Every artifact of a run, by name."""
+        ...
+
     def record_stripe_event(self, event: StripeEvent, now: datetime) -> bool:
         """Store a Stripe event once; False when it was stored before."""
         ...
@@ -140,8 +196,10 @@ class Store(Protocol):
         """Record the intent of a side effect (once); returns the record as it now stands."""
         ...
 
-    def complete_effect(self, run_id: str, step: str, now: datetime) -> None:
-        """Mark a side effect done."""
+    def complete_effect(
+        self, run_id: str, step: str, now: datetime, result: dict[str, Any] | None = None
+    ) -> None:
+        """Mark a side effect done, with what the outside system answered."""
         ...
 
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
@@ -154,6 +212,10 @@ class Bus(Protocol):
 
     def publish(self, topic: str, message: Message, **attributes: str) -> str:
         """Publish a message; returns the message id once the broker has it."""
+        ...
+
+    def publish_many(self, topic: str, messages: Sequence[Message]) -> list[str]:
+        """Publish several messages at once; returns their ids once the broker has them all."""
         ...
 
     def publish_raw(self, topic: str, data: bytes, attributes: dict[str, str]) -> str:

@@ -39,15 +39,11 @@ class _Frozen(BaseModel):
 
 
 class RetryPolicy(_Frozen):
-    """Pub/Sub's exponential redelivery backoff between two bounds."""
+    """Pub/Sub's exponential redelivery backoff between two bounds (applied by Pub/Sub, in
+    the cloud and in the emulator, to every nacked message)."""
 
     minimum_backoff_s: int = 1
     maximum_backoff_s: int = 60
-
-    def backoff_seconds(self, delivery_attempt: int) -> int:
-        """Delay before the next delivery after `delivery_attempt` failed (doubling)."""
-        delay = self.minimum_backoff_s * 2 ** max(0, delivery_attempt - 1)
-        return int(min(self.maximum_backoff_s, delay))
 
 
 class Topic(_Frozen):
@@ -170,12 +166,21 @@ def build_topology() -> Topology:
             RUN_REQUESTS_TOPIC,
             (*(agent_topic(a) for a in AGENTS), DEAD_LETTERS_TOPIC),
         ),
+        # Moving a run to its next step publishes that step's tasks.
         _pubsub_function(
             "supervisor-results",
             "functions/supervisor",
             "on_task_result",
             TASK_RESULTS_TOPIC,
-            (DEAD_LETTERS_TOPIC,),
+            (*(agent_topic(a) for a in AGENTS), DEAD_LETTERS_TOPIC),
+        ),
+        # A Stripe cancellation asks for a win-back run.
+        _pubsub_function(
+            "supervisor-billing",
+            "functions/supervisor",
+            "on_billing_event",
+            BILLING_EVENTS_TOPIC,
+            (RUN_REQUESTS_TOPIC, DEAD_LETTERS_TOPIC),
         ),
     ]
     for agent in AGENTS:
@@ -194,7 +199,7 @@ def build_topology() -> Topology:
         "functions/supervisor",
         "on_dead_letter",
         DEAD_LETTERS_TOPIC,
-        (),
+        tuple(agent_topic(a) for a in AGENTS),
     )
     # Whatever dies lands here; this consumer records it on its run and fails the task. It
     # has no dead-letter topic of its own: it retries with backoff until it has recorded.
@@ -210,7 +215,13 @@ def build_topology() -> Topology:
         )
     )
     pairs.append(
-        _pubsub_function("supervisor-sweeper", "functions/supervisor", "on_sweep", SWEEPS_TOPIC, ())
+        _pubsub_function(
+            "supervisor-sweeper",
+            "functions/supervisor",
+            "on_sweep",
+            SWEEPS_TOPIC,
+            tuple(agent_topic(a) for a in AGENTS),
+        )
     )
     http_functions = [
         Function(
@@ -227,8 +238,9 @@ def build_topology() -> Topology:
             entry_point="status_page",
             trigger=Trigger.HTTP,
             concurrency=80,
-            # The site chat page hands visitors' messages to the support agent.
-            publishes_to=(agent_topic("support"),),
+            # The site chat page hands visitors' messages to the support agent; approvals,
+            # retries and cancellations go to the supervisor as run commands.
+            publishes_to=(agent_topic("support"), RUN_REQUESTS_TOPIC),
         ),
     ]
     keep_dead_letters = Subscription(
@@ -266,13 +278,9 @@ def build_topology() -> Topology:
             description="Nightly: re-index the knowledge base (only changed articles rewritten)",
         ),
     ]
-    # No workflow consumes billing events yet; keep them for the win-back workflow to come.
-    keep_billing_events = Subscription(
-        name="billing-events-keep", topic=BILLING_EVENTS_TOPIC, dead_letter_topic=None
-    )
     return Topology(
         topics=tuple(topics),
-        subscriptions=(*(s for _, s in pairs), keep_dead_letters, keep_billing_events),
+        subscriptions=(*(s for _, s in pairs), keep_dead_letters),
         functions=(*(f for f, _ in pairs), *http_functions),
         schedules=tuple(schedules),
     )

@@ -15,7 +15,10 @@ from shared.log import configure_logging
 from shared.ports import ConversationStore, DataSource
 
 if TYPE_CHECKING:
+    from shared.adapters.firestore_status import FirestoreStatusRecords
     from shared.app.run_effects import RowExporter
+    from shared.artifacts import ArtifactStore
+    from shared.email import EmailSender
     from shared.kb.retrieval import KnowledgeBase
     from shared.support.outbound import EscalationTickets, Notifier, ReplySender
     from shared.support.ratelimit import OutboundLimiter
@@ -99,6 +102,14 @@ def escalation_tickets() -> EscalationTickets | None:
 
 
 @lru_cache(maxsize=1)
+def email_sender() -> EmailSender:
+    """How emails leave (CONTROLROOM_EMAIL_PROVIDER: the SMTP sink locally, or a vendor)."""
+    from shared.email import build_email_sender
+
+    return build_email_sender(services().settings)
+
+
+@lru_cache(maxsize=1)
 def row_exporter() -> RowExporter:
     """Where finished runs' figures are exported: a Google Sheet, or Firestore locally."""
     settings = services().settings
@@ -111,6 +122,23 @@ def row_exporter() -> RowExporter:
     from shared.adapters.row_exports import FirestoreRowExporter
 
     return FirestoreRowExporter(settings.project_id, client=services().store.client)
+
+
+@lru_cache(maxsize=1)
+def status_records() -> FirestoreStatusRecords:
+    """The status page's audit trail, agent settings versions and effect counts."""
+    from shared.adapters.firestore_status import FirestoreStatusRecords
+
+    svc = services()
+    return FirestoreStatusRecords(svc.settings.project_id, client=svc.store.client)
+
+
+@lru_cache(maxsize=1)
+def artifact_store() -> ArtifactStore:
+    """Where reports and generated content go: a local folder, a GCS bucket or an S3 bucket."""
+    from shared.artifacts import build_artifact_store
+
+    return build_artifact_store(services().settings)
 
 
 CSV_TABLES = ("customers", "orders", "subscriptions", "channel_spend", "campaigns")
@@ -135,7 +163,7 @@ def data_source() -> DataSource:
         return StripeDataSource(StripeClient(settings.stripe_api_key.get_secret_value()))
     from shared.adapters.sample_source import SampleDataSource
 
-    return SampleDataSource(settings.sample_as_of)
+    return SampleDataSource(settings.sample_as_of, customers=settings.sample_customers)
 
 
 @lru_cache(maxsize=1)

@@ -1,14 +1,16 @@
 """supervisor: plans runs, fans tasks out, gathers results and finishes runs.
 
-Deployed as four functions from this one source: supervisor-runs (topic run-requests),
-supervisor-results (task-results), supervisor-dead-letters (dead-letters) and
-supervisor-sweeper (sweeps, ticked by a schedule).
+Deployed as five functions from this one source: supervisor-runs (topic run-requests: run
+requests and people's commands), supervisor-results (task-results), supervisor-billing
+(billing-events), supervisor-dead-letters (dead-letters) and supervisor-sweeper (sweeps,
+ticked by a schedule).
 """
 
 import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.entrypoints import (
+    handle_billing_event,
     handle_dead_letter_event,
     handle_run_request_event,
     handle_sweep_event,
@@ -18,14 +20,21 @@ from shared.entrypoints import (
 
 @functions_framework.cloud_event
 def on_run_request(event: CloudEvent) -> None:
-    """Create the run and publish one task per agent; raising asks for redelivery."""
+    """Create the run and publish its first step's tasks, or carry out a person's command;
+    raising asks for redelivery."""
     handle_run_request_event(event)
 
 
 @functions_framework.cloud_event
 def on_task_result(event: CloudEvent) -> None:
-    """Record a finished (or dead-lettered) task and finish the run when it was the last."""
+    """Record a finished task; the last of a step moves the run to the next step."""
     handle_task_result_event(event)
+
+
+@functions_framework.cloud_event
+def on_billing_event(event: CloudEvent) -> None:
+    """A Stripe churn signal requests a win-back run for that customer."""
+    handle_billing_event(event)
 
 
 @functions_framework.cloud_event
@@ -36,5 +45,5 @@ def on_dead_letter(event: CloudEvent) -> None:
 
 @functions_framework.cloud_event
 def on_sweep(event: CloudEvent) -> None:
-    """Maintenance ticks: finish overdue runs, or re-index the knowledge base nightly."""
+    """Maintenance ticks: finish overdue runs and expire approvals, or re-index the KB."""
     handle_sweep_event(event)

@@ -1,29 +1,34 @@
 locals {
-  # Composite indexes of the queries in shared/adapters/firestore_*.py.
+  # Composite indexes of the queries in shared/adapters/firestore_*.py, as listed in
+  # shared/adapters/firestore_indexes.py (a test checks the two agree).
   firestore_composite_indexes = {
     runs-status-deadline = {
-      collection = "runs"
+      collection  = "runs"
+      query_scope = "COLLECTION"
       fields = [
         { field_path = "status", order = "ASCENDING" },
         { field_path = "deadline_at", order = "ASCENDING" },
       ]
     }
     runs-workflow-created = {
-      collection = "runs"
+      collection  = "runs"
+      query_scope = "COLLECTION"
       fields = [
         { field_path = "workflow", order = "ASCENDING" },
         { field_path = "created_at", order = "DESCENDING" },
       ]
     }
     runs-status-created = {
-      collection = "runs"
+      collection  = "runs"
+      query_scope = "COLLECTION"
       fields = [
         { field_path = "status", order = "ASCENDING" },
         { field_path = "created_at", order = "DESCENDING" },
       ]
     }
     runs-workflow-status-created = {
-      collection = "runs"
+      collection  = "runs"
+      query_scope = "COLLECTION"
       fields = [
         { field_path = "workflow", order = "ASCENDING" },
         { field_path = "status", order = "ASCENDING" },
@@ -31,10 +36,43 @@ locals {
       ]
     }
     conversations-status-last-message = {
-      collection = "conversations"
+      collection  = "conversations"
+      query_scope = "COLLECTION"
       fields = [
         { field_path = "status", order = "ASCENDING" },
         { field_path = "last_message_at", order = "DESCENDING" },
+      ]
+    }
+    tasks-step-task-id = {
+      collection  = "tasks"
+      query_scope = "COLLECTION"
+      fields = [
+        { field_path = "step", order = "ASCENDING" },
+        { field_path = "task_id", order = "ASCENDING" },
+      ]
+    }
+    tasks-step-status = {
+      collection  = "tasks"
+      query_scope = "COLLECTION"
+      fields = [
+        { field_path = "step", order = "ASCENDING" },
+        { field_path = "status", order = "ASCENDING" },
+      ]
+    }
+    approvals-status-requested = {
+      collection  = "approvals"
+      query_scope = "COLLECTION_GROUP"
+      fields = [
+        { field_path = "status", order = "ASCENDING" },
+        { field_path = "requested_at", order = "ASCENDING" },
+      ]
+    }
+    approvals-status-expires = {
+      collection  = "approvals"
+      query_scope = "COLLECTION_GROUP"
+      fields = [
+        { field_path = "status", order = "ASCENDING" },
+        { field_path = "expires_at", order = "ASCENDING" },
       ]
     }
   }
@@ -56,7 +94,7 @@ resource "google_firestore_index" "composite" {
 
   database    = google_firestore_database.database.name
   collection  = each.value.collection
-  query_scope = "COLLECTION"
+  query_scope = each.value.query_scope
 
   dynamic "fields" {
     for_each = each.value.fields

@@ -18,7 +18,7 @@ resource "google_cloudfunctions2_function" "function" {
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
-        object = lookup(var.function_source_objects, each.key, "")
+        object = google_storage_bucket_object.bundle[each.key].name
       }
     }
   }
@@ -48,13 +48,6 @@ resource "google_cloudfunctions2_function" "function" {
         secret     = google_secret_manager_secret.secret[secret_environment_variables.value].secret_id
         version    = "latest"
       }
-    }
-  }
-
-  lifecycle {
-    precondition {
-      condition     = contains(keys(var.function_source_objects), each.key)
-      error_message = "function_source_objects has no zip for function ${each.key}."
     }
   }
 

@@ -28,5 +28,8 @@ locals {
     if(name == "webhooks" && var.webhooks_public_access) || (name == "status" && var.status_public_access)
   }
 
+  # `make bundle` writes dist/bundles/<function>.zip at the repository's root.
+  bundles_dir = startswith(var.bundles_dir, "/") ? var.bundles_dir : "${path.module}/${var.bundles_dir}"
+
   labels = merge(var.labels, { app = "controlroom", environment = var.environment })
 }

@@ -18,8 +18,13 @@ output "function_service_accounts" {
   value       = { for name, account in google_service_account.function : name => account.email }
 }
 
+output "function_source_objects" {
+  description = "Zip object (in the source bucket) each function was built from, by name."
+  value       = { for name, bundle in google_storage_bucket_object.bundle : name => bundle.name }
+}
+
 output "source_bucket_name" {
-  description = "Bucket CI uploads the functions' zips to."
+  description = "Bucket Terraform uploads the functions' zips to."
   value       = google_storage_bucket.source.name
 }
 

@@ -24,6 +24,25 @@ resource "google_storage_bucket" "source" {
   depends_on = [google_project_service.api]
 }
 
+# One object per function, named by its zip's content hash: a changed bundle is a new object,
+# which is what makes Cloud Run functions rebuild the function; an unchanged one (the zips are
+# reproducible) keeps its name and its function is left alone.
+resource "google_storage_bucket_object" "bundle" {
+  for_each = local.functions
+
+  name         = "${each.key}-${filemd5("${local.bundles_dir}/${each.key}.zip")}.zip"
+  bucket       = google_storage_bucket.source.name
+  source       = "${local.bundles_dir}/${each.key}.zip"
+  content_type = "application/zip"
+
+  lifecycle {
+    precondition {
+      condition     = fileexists("${local.bundles_dir}/${each.key}.zip")
+      error_message = "No bundle for function ${each.key} in ${local.bundles_dir}: run `make bundle` first."
+    }
+  }
+}
+
 resource "google_storage_bucket" "artifacts" {
   name                        = var.artifacts_bucket_name
   location                    = var.storage_location

@@ -40,7 +40,7 @@ variable "storage_location" {
 
 variable "source_bucket_name" {
   type        = string
-  description = "Globally unique name of the bucket that holds the functions' source zips (uploaded by CI)."
+  description = "Globally unique name of the bucket that holds the functions' source zips (uploaded by Terraform)."
 }
 
 variable "artifacts_bucket_name" {
@@ -48,9 +48,10 @@ variable "artifacts_bucket_name" {
   description = "Globally unique name of the bucket for run artifacts exported out of Firestore (reports, CSV)."
 }
 
-variable "function_source_objects" {
-  type        = map(string)
-  description = "Function name (as in topology.json) -> zip object in the source bucket. Name objects by content hash so that a new bundle is a new object and Terraform redeploys."
+variable "bundles_dir" {
+  type        = string
+  description = "Folder of the functions' zips, one <function>.zip per topology function, as `make bundle` writes them (a relative path is relative to this module). Each is uploaded under its content hash, so only a changed bundle redeploys its function."
+  default     = "../../dist/bundles"
 }
 
 variable "python_runtime" {

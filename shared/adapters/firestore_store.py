@@ -1,14 +1,16 @@
 """The Store port on Firestore (the emulator locally, native mode in the cloud).
 
 Layout: runs/{run}, runs/{run}/tasks/{task}, runs/{run}/events/{event},
-runs/{run}/artifacts/{name}, runs/{run}/markers/finish, idempotency/{key}.
+runs/{run}/artifacts/{name}, runs/{run}/approvals/{step}, runs/{run}/effects/{step},
+runs/{run}/markers/{step}-{attempt} and finish-{attempt}, idempotency/{key}.
 Fan-in never funnels through one hot document: each completion writes only its own task
-document and counts terminal tasks with an aggregation query; whoever sees the full count
-tries to create runs/{run}/markers/finish, and the one whose create succeeds finishes the run.
+document and counts the step's terminal tasks with an aggregation query; whoever sees the full
+count tries to create the step's marker, and the one whose create succeeds moves the run on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,15 +20,18 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.adapters.firestore_base import FirestoreAdapter
-from shared.errors import InvalidMessageError
+from shared.errors import InvalidMessageError, NotFoundError
 from shared.models import (
     TERMINAL_TASK_STATUSES,
+    ApprovalDoc,
+    ApprovalStatus,
     Artifact,
     EffectRecord,
     IdempotencyRecord,
     LlmUsage,
     RunDoc,
     RunEvent,
+    RunStatus,
     TaskDoc,
     TaskStatus,
 )
@@ -46,6 +51,10 @@ def firestore_safe(value: Any, inside_list: bool = False) -> Any:
         items = [firestore_safe(v, inside_list=True) for v in value]
         return {"items": items} if inside_list else items
     return value
+
+
+# Firestore commits at most 500 writes at once.
+BATCH_WRITES = 450
 
 
 class FirestoreStore(FirestoreAdapter):
@@ -138,10 +147,154 @@ class FirestoreStore(FirestoreAdapter):
         snap = self._task_ref(run_id, task_id).get()
         return TaskDoc.model_validate(snap.to_dict()) if snap.exists else None
 
-    def list_tasks(self, run_id: str) -> list[TaskDoc]:
-        """Every task of a run, by id."""
-        docs = self._run_ref(run_id).collection("tasks").order_by("task_id").stream()
+    def list_tasks(self, run_id: str, step: str | None = None) -> list[TaskDoc]:
+        """Every task of a run (or of one step), by id.
+
+        A step filter with the order on task_id needs the composite index
+        tasks(step ASC, task_id ASC) in the cloud.
+        """
+        query = self._run_ref(run_id).collection("tasks")
+        if step is not None:
+            query = query.where(filter=FieldFilter("step", "==", step))
+        docs = query.order_by("task_id").stream()
         return [TaskDoc.model_validate(s.to_dict()) for s in docs]
+
+    def add_tasks(self, run_id: str, tasks: list[TaskDoc]) -> None:
+        """Create the tasks in batches; a batch that meets an existing task (a redelivery
+        after a crash) is written again one task at a time, skipping those that exist."""
+        for start in range(0, len(tasks), BATCH_WRITES):
+            chunk = tasks[start : start + BATCH_WRITES]
+            batch = self.client.batch()
+            for task in chunk:
+                batch.create(self._task_ref(run_id, task.task_id), task.model_dump())
+            try:
+                batch.commit()
+            except gexc.AlreadyExists:
+                for task in chunk:
+                    try:
+                        self._task_ref(run_id, task.task_id).create(task.model_dump())
+                    except gexc.AlreadyExists:
+                        continue
+
+    def reset_failed_tasks(self, run_id: str, step: str) -> list[TaskDoc]:
+        """Failed tasks of the step become pending again, their error kept as last_error."""
+        reset = []
+        for task in self.list_tasks(run_id, step=step):
+            if task.status is not TaskStatus.FAILED:
+                continue
+            ref = self._task_ref(run_id, task.task_id)
+            ref.update(
+                {
+                    "status": TaskStatus.PENDING.value,
+                    "last_error": task.error,
+                    "error": None,
+                    "finished_at": None,
+                    "lease_owner": None,
+                    "lease_until": None,
+                }
+            )
+            reset.append(task.model_copy(update={"status": TaskStatus.PENDING}))
+        return reset
+
+    def update_run(self, run_id: str, updates: dict[str, Any]) -> RunDoc:
+        """Change some fields of the run; returns it as it now stands."""
+        ref = self._run_ref(run_id)
+        ref.update(updates)
+        return RunDoc.model_validate(ref.get().to_dict())
+
+    def transition_run(
+        self, run_id: str, from_statuses: Sequence[RunStatus], updates: dict[str, Any]
+    ) -> RunDoc | None:
+        """Apply the updates only if the run is in one of `from_statuses` (a transaction)."""
+        ref = self._run_ref(run_id)
+        allowed = {status.value for status in from_statuses}
+
+        @firestore.transactional
+        def transition(transaction: firestore.Transaction) -> RunDoc | None:
+            snap = ref.get(transaction=transaction)
+            if not snap.exists or snap.get("status") not in allowed:
+                return None
+            transaction.update(ref, updates)
+            return RunDoc.model_validate({**(snap.to_dict() or {}), **updates})
+
+        result: RunDoc | None = transition(self.client.transaction())
+        return result
+
+    def _approval_ref(self, run_id: str, step: str) -> firestore.DocumentReference:
+        return self._run_ref(run_id).collection("approvals").document(step)
+
+    def create_approval(self, approval: ApprovalDoc) -> bool:
+        """Ask for a decision once; False if it was asked already."""
+        try:
+            self._approval_ref(approval.run_id, approval.step).create(approval.model_dump())
+        except gexc.AlreadyExists:
+            return False
+        return True
+
+    def get_approval(self, run_id: str, step: str) -> ApprovalDoc | None:
+        """One approval, or None."""
+        snap = self._approval_ref(run_id, step).get()
+        return ApprovalDoc.model_validate(snap.to_dict()) if snap.exists else None
+
+    def decide_approval(
+        self,
+        run_id: str,
+        step: str,
+        status: ApprovalStatus,
+        by: str,
+        at: datetime,
+        comment: str,
+        edits: dict[str, Any],
+    ) -> tuple[ApprovalDoc, bool]:
+        """Decide a pending approval in a transaction; past its expiry it becomes expired."""
+        ref = self._approval_ref(run_id, step)
+
+        @firestore.transactional
+        def decide(transaction: firestore.Transaction) -> tuple[ApprovalDoc, bool]:
+            snap = ref.get(transaction=transaction)
+            if not snap.exists:
+                raise NotFoundError(f"run {run_id} has no approval step {step!r}")
+            approval = ApprovalDoc.model_validate(snap.to_dict())
+            if approval.status is not ApprovalStatus.PENDING:
+                return approval, False
+            expired = at >= approval.expires_at and status is not ApprovalStatus.EXPIRED
+            final = ApprovalStatus.EXPIRED if expired else status
+            updates = {
+                "status": final.value,
+                "decided_by": None if expired else by,
+                "decided_at": at,
+                "comment": "" if expired else comment,
+                "edits": {} if expired else firestore_safe(edits),
+            }
+            transaction.update(ref, updates)
+            decided = ApprovalDoc.model_validate({**(snap.to_dict() or {}), **updates})
+            return decided, not expired
+
+        result: tuple[ApprovalDoc, bool] = decide(self.client.transaction())
+        return result
+
+    def list_approvals(self, status: ApprovalStatus, limit: int = 50) -> list[ApprovalDoc]:
+        """Approvals with this status, oldest request first (collection-group index
+        approvals(status ASC, requested_at ASC))."""
+        query = (
+            self.client.collection_group("approvals")
+            .where(filter=FieldFilter("status", "==", status.value))
+            .order_by("requested_at")
+            .limit(limit)
+        )
+        return [ApprovalDoc.model_validate(s.to_dict()) for s in query.stream()]
+
+    def list_expired_approvals(self, now: datetime, limit: int = 100) -> list[ApprovalDoc]:
+        """Pending approvals past their expiry (collection-group index
+        approvals(status ASC, expires_at ASC))."""
+        query = (
+            self.client.collection_group("approvals")
+            .where(filter=FieldFilter("status", "==", ApprovalStatus.PENDING.value))
+            .where(filter=FieldFilter("expires_at", "<", now))
+            .order_by("expires_at")
+            .limit(limit)
+        )
+        return [ApprovalDoc.model_validate(s.to_dict()) for s in query.stream()]
 
     def claim_task(
         self, run_id: str, task_id: str, owner: str, lease_s: int, now: datetime
@@ -256,29 +409,31 @@ class FirestoreStore(FirestoreAdapter):
         docs = self._run_ref(run_id).collection("events").order_by("at").stream()
         return [RunEvent.model_validate(s.to_dict()) for s in docs]
 
-    def count_terminal_tasks(self, run_id: str) -> int:
-        """How many of the run's tasks are succeeded or failed (one aggregation query)."""
-        query = (
-            self._run_ref(run_id)
-            .collection("tasks")
-            .where(filter=FieldFilter("status", "in", TERMINAL_TASK_STATUSES))
-            .count()
-        )
-        result = query.get()
+    def count_terminal_tasks(self, run_id: str, step: str | None = None) -> int:
+        """How many of the run's (or step's) tasks are terminal: one aggregation query (with a
+        step, the composite index tasks(step ASC, status ASC) in the cloud)."""
+        query = self._run_ref(run_id).collection("tasks")
+        if step is not None:
+            query = query.where(filter=FieldFilter("step", "==", step))
+        query = query.where(filter=FieldFilter("status", "in", TERMINAL_TASK_STATUSES))
+        result = query.count().get()
         return int(result[0][0].value)
 
-    def claim_run_finish(self, run_id: str, owner: str) -> bool:
-        """Create the run's finish marker; the owner named in it is the only one that finishes.
+    def claim_marker(self, run_id: str, name: str, owner: str, create: bool = True) -> bool:
+        """Create runs/{run}/markers/{name}; the owner named in it is the only one that goes on.
 
         The same owner (a redelivery of the same message, after a crash) may claim again.
         """
-        marker = self._run_ref(run_id).collection("markers").document("finish")
-        try:
-            marker.create({"owner": owner, "created_at": firestore.SERVER_TIMESTAMP})
-        except gexc.AlreadyExists:
-            snap = marker.get()
-            return bool(snap.exists and snap.get("owner") == owner)
-        return True
+        marker = self._run_ref(run_id).collection("markers").document(name)
+        if create:
+            try:
+                marker.create({"owner": owner, "created_at": firestore.SERVER_TIMESTAMP})
+            except gexc.AlreadyExists:
+                pass
+            else:
+                return True
+        snap = marker.get()
+        return bool(snap.exists and snap.get("owner") == owner)
 
     def finish_run(self, run: RunDoc) -> None:
         """Write the run's final status, summary and totals."""
@@ -293,6 +448,11 @@ class FirestoreStore(FirestoreAdapter):
         """One artifact, or None."""
         snap = self._run_ref(run_id).collection("artifacts").document(name).get()
         return Artifact.model_validate(snap.to_dict()) if snap.exists else None
+
+    def list_artifacts(self, run_id: str) -> list[Artifact]:
+        """Every artifact of a run, by name (document id order)."""
+        docs = self._run_ref(run_id).collection("artifacts").stream()
+        return [Artifact.model_validate(s.to_dict()) for s in docs]
 
     def agent_override(self, agent: str) -> dict[str, Any] | None:
         """agent_settings/{agent}: run-time overrides of the agent's prompts and policy."""
@@ -322,10 +482,12 @@ class FirestoreStore(FirestoreAdapter):
             return existing.model_copy(update={"attempts": existing.attempts + 1})
         return record
 
-    def complete_effect(self, run_id: str, step: str, now: datetime) -> None:
-        """Mark a side effect done."""
+    def complete_effect(
+        self, run_id: str, step: str, now: datetime, result: dict[str, Any] | None = None
+    ) -> None:
+        """Mark a side effect done, with what the outside system answered."""
         ref = self._run_ref(run_id).collection("effects").document(step)
-        ref.update({"status": "done", "done_at": now})
+        ref.update({"status": "done", "done_at": now, "result": result})
 
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         """Store the record; if the key was used already return that earlier record."""

@@ -10,12 +10,14 @@ from shared.app.orchestrate import fail_dead_lettered_task, finish_run_if_comple
 from shared.app.timeline import run_event
 from shared.envelope import Delivery, message_type_of, parse_message
 from shared.models import AgentTask, TaskResult
-from shared.ports import Store
+from shared.ports import Bus, Store
 
 logger = logging.getLogger(__name__)
 
 
-def record_dead_letter(delivery: Delivery, *, store: Store, clock: Callable[[], datetime]) -> str:
+def record_dead_letter(
+    delivery: Delivery, *, store: Store, bus: Bus, clock: Callable[[], datetime]
+) -> str:
     """Record a dead-lettered message where a person will see it; returns what was done.
 
     - rejected by a consumer (bad schema, unknown workflow): already recorded, nothing to do;
@@ -29,7 +31,9 @@ def record_dead_letter(delivery: Delivery, *, store: Store, clock: Callable[[], 
     attempts = delivery.dead_letter_attempts
     if kind is AgentTask:
         task = parse_message(delivery, AgentTask)
-        fail_dead_lettered_task(task, attempts, delivery.message_id, store=store, clock=clock)
+        fail_dead_lettered_task(
+            task, attempts, delivery.message_id, store=store, bus=bus, clock=clock
+        )
         return "task failed"
     run_id = delivery.attributes.get("run_id")
     if not run_id or store.get_run(run_id) is None:
@@ -51,5 +55,7 @@ def record_dead_letter(delivery: Delivery, *, store: Store, clock: Callable[[], 
     )
     if kind is TaskResult:
         result = parse_message(delivery, TaskResult)
-        finish_run_if_complete(result.run_id, delivery.message_id, store=store, clock=clock)
+        finish_run_if_complete(
+            result.run_id, delivery.message_id, store=store, bus=bus, clock=clock
+        )
     return "noted"

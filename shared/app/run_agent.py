@@ -53,6 +53,11 @@ def run_agent_task(
         return claim.task.status
     if claim.outcome == "busy":
         raise TaskBusyError(f"task {task.task_id} is leased by another delivery")
+    run = store.get_run(task.run_id)
+    if run is not None and run.status.terminal:
+        # Cancelled (or otherwise over) while this task waited: do no work, send nothing.
+        reason = f"not run: the run is {run.status.value}"
+        return _finish(store, bus, claim.task, TaskStatus.FAILED, clock, error=reason)
     attempt = claim.task.attempts
     store.append_event(
         run_event(

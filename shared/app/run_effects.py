@@ -12,6 +12,7 @@ depends on the outside system:
 | announce | local: nothing leaves the process; the timeline records it | exactly once |
 | export | local: one Firestore document per run, overwritten | exactly once |
 | export | Google Sheets append: no way to deduplicate | at-least-once |
+| artifacts | GCS, S3 or a folder: one key per artifact, overwritten | once in effect |
 
 This runs on every delivery that finds the run finished, so a crash after the run was marked
 finished heals on redelivery.
@@ -23,8 +24,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.app.report import numbers_rows
 from shared.app.timeline import run_event
+from shared.artifacts import ArtifactStore
 from shared.ports import Store
 from shared.support.outbound import Notifier
 from shared.workflows.registry import WORKFLOWS
@@ -44,10 +45,12 @@ def complete_run_effects(
     store: Store,
     notifier: Notifier,
     exporter: RowExporter,
+    artifacts: ArtifactStore,
     status_url: str,
     clock: Callable[[], datetime],
 ) -> list[str]:
-    """Announce the finished run and export its figures; returns the steps done now."""
+    """Publish the artifacts, announce the finished run, export its rows; returns the steps
+    done now."""
     run = store.get_run(run_id)
     if run is None or not run.status.terminal:
         return []
@@ -56,13 +59,43 @@ def complete_run_effects(
     link = f"{status_url.rstrip('/')}/runs/{run_id}"
     text = f"{title} {run.status.value}: {run.summary or ''} {link}".strip()
     tasks = store.list_tasks(run_id)
-    rows = [[run_id, agent, metric, value] for agent, metric, value in numbers_rows(tasks)]
+    rows = workflow.report(run, tasks, clock()).rows if workflow else []
     done = []
+    if _once(
+        store, run_id, "artifacts", lambda: publish_artifacts(run_id, store, artifacts), clock
+    ):
+        done.append("artifacts")
     if _once(store, run_id, "announce", lambda: notifier.notify(f"run-{run_id}", text), clock):
         done.append("announce")
     if _once(store, run_id, "export", lambda: exporter.export_rows(run_id, rows), clock):
         done.append("export")
     return done
+
+
+def publish_artifacts(run_id: str, store: Store, artifacts: ArtifactStore) -> int:
+    """Copy every artifact of the run to the artifact store and note where it went."""
+    published = 0
+    for artifact in store.list_artifacts(run_id):
+        stored = artifacts.put(
+            run_id, artifact.name, artifact.content.encode(), _with_charset(artifact.content_type)
+        )
+        store.save_artifact(
+            run_id,
+            artifact.model_copy(
+                update={"uri": stored.uri, "size": stored.size, "sha256": stored.sha256}
+            ),
+        )
+        published += 1
+    return published
+
+
+def _with_charset(content_type: str) -> str:
+    textual = content_type.startswith("text/") or content_type == "application/json"
+    return (
+        f"{content_type}; charset=utf-8"
+        if textual and "charset" not in content_type
+        else (content_type)
+    )
 
 
 def _once(

@@ -70,7 +70,7 @@ class RunCursor:
 WorkflowName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
-class _Params(BaseModel):
+class QueryParams(BaseModel):
     """Query parameters: unknown names are errors, blank values (empty form fields) absent."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -81,7 +81,7 @@ class _Params(BaseModel):
         return parse_body(cls, {name: value for name, value in args.items() if value != ""})
 
 
-class RunsParams(_Params):
+class RunsParams(QueryParams):
     """GET /runs?workflow=&status=&since=&until=&cursor=&limit= (dates are UTC days)."""
 
     workflow: WorkflowName | None = None
@@ -107,12 +107,12 @@ class RunsParams(_Params):
     @property
     def created_from(self) -> datetime | None:
         """The earliest creation time included (start of `since`)."""
-        return _midnight(self.since) if self.since else None
+        return midnight(self.since) if self.since else None
 
     @property
     def created_before(self) -> datetime | None:
         """The first creation time excluded (end of `until`)."""
-        return _midnight(self.until + timedelta(days=1)) if self.until else None
+        return midnight(self.until + timedelta(days=1)) if self.until else None
 
     def query_string(self, cursor: RunCursor | None = None) -> dict[str, str]:
         """These filters (and a cursor) as query parameters, for links to other pages."""
@@ -127,14 +127,15 @@ class RunsParams(_Params):
         return {name: value for name, value in params.items() if value}
 
 
-def _midnight(day: date) -> datetime:
+def midnight(day: date) -> datetime:
+    """The start of a UTC day."""
     return datetime.combine(day, time(0), UTC)
 
 
 # --- support statistics ----------------------------------------------------------------
 
 
-class StatsParams(_Params):
+class StatsParams(QueryParams):
     """GET /support/stats?since=&until= (UTC days, inclusive; the 14 days to today by default)."""
 
     since: date | None = None
@@ -264,7 +265,7 @@ def support_stats(
 def stats_window(since: date, until: date) -> tuple[datetime, datetime]:
     """The message times to read for the window: from its start to a week after its end, so
     replies sent after the last day still count."""
-    return _midnight(since), _midnight(until + timedelta(days=8))
+    return midnight(since), midnight(until + timedelta(days=8))
 
 
 # --- site chat -------------------------------------------------------------------------

@@ -1,44 +1,77 @@
-"""HTTP routing of the status function: runs, support conversations, KB drafts, the site chat.
+"""HTTP routing of the status function: runs, conversations, KB drafts, KPIs, agent settings,
+the site chat, sign-in. Every route and its JSON shape is in shared/web/openapi/status.yaml.
 
+    GET  /signin, POST /signin            public; a token in, a session cookie out
+    POST /signout                         ends the session
     GET  /, /runs                         runs, newest first; ?workflow=&status=&since=&until=
                                           (UTC days) &limit= (1-100) &cursor= (next page)
-    GET  /runs/{id}                       one run's tasks and timeline (refreshes while running)
+    GET  /runs/{id}                       one run's tasks and timeline (updates itself while
+                                          the run is in progress; the JSON carries an ETag)
     GET  /runs/{id}/report                the run's Markdown report
-    GET  /runs/{id}/artifacts/{name}      report.html, numbers.json, numbers.csv
+    GET  /runs/{id}/artifacts/{name}      report.html, numbers.json, numbers.csv, ...
     GET  /conversations                   escalated first, then by latest customer message
     GET  /conversations/{key}             the thread, the ticket's reason, draft and sources
-    POST /conversations/{key}/resolve     bearer; `answer` (and `resolved_by`), form or JSON
+    POST /conversations/{key}/resolve     act; `answer` (and `resolved_by`), form or JSON
     GET  /kb/drafts                       answers waiting for approval (and approved ones)
-    POST /kb/drafts/{id}/approve          bearer; optional `approved_by`
+    POST /kb/drafts/{id}/approve          act; optional `approved_by`
     GET  /support/stats                   per platform and day; ?since=&until= (UTC days)
-    GET  /chat                            the site chat page for visitors
-    POST /chat/messages                   a visitor's message (JSON, at most 8 KiB)
-    GET  /chat/conversations/{id}.json    the visitor's thread, polled by the chat page
+    GET  /kpis                            business and technical KPIs; ?since=&until=&tab=
+    GET  /agents, /agents/{agent}         prompts and policy each agent runs with, history
+    POST /agents/{agent}/{prompts,policy} act; saves the edit as a new version
+    GET  /audit                           who did what, newest first
+    GET  /chat                            public; the site chat page for visitors
+    POST /chat/messages                   public; a visitor's message (JSON, at most 8 KiB)
+    GET  /chat/conversations/{id}.json    public; the visitor's thread, polled by the chat page
+    GET  /openapi.yaml                    public; this API's OpenAPI 3.1 description
 
-Every GET page is also JSON under /api (same parameters); POSTs answer JSON. Errors are JSON
-`{"error": ...}`: 400 bad parameter or body, 401 missing or wrong token, 404 unknown page or
-document, 405 wrong method, 409 state that forbids the change, 413 body too large, 415 not
-JSON or a form, 429 chat rate limit, 503 a transient failure (the same request may be resent;
-the outbox keeps a resolve's answer single).
+Access (shared/web/access.py): GET routes need the read scope, every other method the act
+scope, unless a route is declared public; a browser signs in at /signin (session cookie,
+anti-forgery token in every form), a program sends `Authorization: Bearer <token>`.
+
+Every GET page is also JSON under /api (same parameters); POSTs answer JSON, or redirect
+(303) back to the page when a browser posted an HTML form. Errors are JSON `{"error": ...}`
+(an HTML page for a browser): 400 bad parameter or body, 401 no or wrong credential, 403
+missing scope or anti-forgery token, 404 unknown page or document, 405 wrong method, 409 state
+that forbids the change, 413 body too large, 415 not JSON or a form, 429 chat rate limit, 503
+a transient failure (the same request may be resent; the outbox keeps a resolve's answer
+single).
 
 Firestore indexes the cloud needs for these pages are listed where the queries are made:
-FirestoreStore.find_runs and the status-page section of FirestoreConversations.
+FirestoreStore.find_runs, the status-page section of FirestoreConversations, and
+shared/adapters/firestore_status.py.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.util
 import json
 import logging
 import re
+import secrets
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from functools import cache
-from typing import Any
+from importlib import resources
+from typing import Any, cast
+from urllib.parse import quote
 
 import flask
 import jinja2
+from markupsafe import Markup
 
+from shared.app.edit_agent_settings import (
+    KINDS,
+    Kind,
+    agent_summaries,
+    require_agent,
+    save_new_version,
+    settings_view,
+)
+from shared.app.kpis import KpiParams, Kpis, gather_kpis
 from shared.app.report import REPORT_ARTIFACT
 from shared.app.resolve_conversation import (
     ApproveRequest,
@@ -47,6 +80,7 @@ from shared.app.resolve_conversation import (
     parse_body,
     resolve_conversation,
 )
+from shared.app.run_steps import run_graph
 from shared.app.status_views import (
     MAX_CHAT_BODY_BYTES,
     ChatPost,
@@ -61,25 +95,51 @@ from shared.app.status_views import (
     support_stats,
 )
 from shared.errors import (
+    ForbiddenError,
     InvalidRequestError,
     PayloadTooLargeError,
     PermanentError,
     RetryableError,
     TooManyRequestsError,
+    UnauthorizedError,
     UnsupportedMediaTypeError,
 )
-from shared.models import RunStatus, utcnow
-from shared.security.tokens import require_bearer
-from shared.web.responses import error_response, json_response
-from shared.wiring import conversations, knowledge_base, reply_sender, services
+from shared.models import RunStatus, TaskStatus, utcnow
+from shared.security.tokens import Principal
+from shared.web import access
+from shared.web.charts import Series, bar_chart, column_chart
+from shared.web.responses import error_response as _json_error
+from shared.web.responses import json_response
+from shared.wiring import conversations, knowledge_base, reply_sender, services, status_records
 from shared.workflows.registry import WORKFLOWS
 
 logger = logging.getLogger(__name__)
 
 MAX_FORM_BYTES = 16 * 1024
+MAX_TASKS_SHOWN = 200
+MAX_EVENTS_SHOWN = 500
+MAX_SETTINGS_FORM_BYTES = 256 * 1024
 CONVERSATIONS_PER_GROUP = 50
 DRAFTS_SHOWN = 100
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+AUDIT_SHOWN = 100
+FORM_TYPES = access.FORM_TYPES
+_NONCE_KEY = "controlroom.csp_nonce"
+# No script runs unless the page gave it this response's nonce; nothing may frame the page.
+CSP = (
+    "default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+# Artifacts (the HTML report) are documents produced from LLM prose: no script at all.
+ARTIFACT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+# --- HTML ------------------------------------------------------------------------------
 
 
 @cache
@@ -90,32 +150,114 @@ def _templates() -> jinja2.Environment:
     )
 
 
-def _html(template: str, **context: Any) -> flask.Response:
-    body = _templates().get_template(template).render(**context)
-    return flask.Response(body, mimetype="text/html")
+def _csp_nonce() -> str:
+    if not flask.has_request_context():
+        return secrets.token_urlsafe(16)
+    environ = flask.request.environ
+    if _NONCE_KEY not in environ:
+        environ[_NONCE_KEY] = secrets.token_urlsafe(16)
+    return str(environ[_NONCE_KEY])
+
+
+def render_html(template: str, status: int = 200, **context: Any) -> flask.Response:
+    """A page rendered from templates/, with the signed-in principal, its anti-forgery token
+    and the script nonce available to the template, and the security headers set."""
+    principal = access.current_principal(flask.request) if flask.has_request_context() else None
+    nonce = _csp_nonce()
+    defaults: dict[str, Any] = {
+        "principal": principal,
+        "can_act": bool(principal and principal.can("act")),
+        "csrf_token": access.csrf_token(principal),
+        "open_mode": access.open_mode(),
+    }
+    body = _templates().get_template(template).render({**defaults, **context, "csp_nonce": nonce})
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": CSP.format(nonce=nonce)}
+    headers["Cache-Control"] = "no-store"
+    return flask.Response(body, status=status, mimetype="text/html", headers=headers)
+
+
+def wants_html(request: flask.Request, as_json: bool = False) -> bool:
+    """Whether the client is a browser that prefers HTML (its Accept header says so) and did
+    not ask for /api; programs without an Accept header get JSON."""
+    if as_json:
+        return False
+    accept = request.accept_mimetypes
+    return accept["text/html"] > accept["application/json"]
+
+
+def action_response(
+    request: flask.Request, as_json: bool, body: dict[str, Any], location: str
+) -> flask.Response:
+    """The answer to a successful POST: back to `location` (303) for a browser's form, else
+    the JSON body."""
+    if wants_html(request, as_json) and request.mimetype in FORM_TYPES:
+        return see_other(location)
+    return json_response(body)
+
+
+def see_other(location: str) -> flask.Response:
+    """A 303 to `location` (after a form post: the browser GETs the page again)."""
+    return flask.Response(status=303, headers={"Location": location})
 
 
 # --- routing ---------------------------------------------------------------------------
 
 Handler = Callable[..., flask.Response]
+PUBLIC = "public"
 
 
 @dataclass(frozen=True)
-class _Route:
+class Route:
+    """One registered route: who may call it and which documented paths it serves."""
+
     method: str
     pattern: re.Pattern[str]
     handler: Handler
+    scope: str  # "read", "act" or PUBLIC
+    paths: tuple[str, ...]  # as OpenAPI path templates, e.g. "/runs/{run_id}"
 
 
-_ROUTES: list[_Route] = []
+_ROUTES: list[Route] = []
+_GROUP = re.compile(r"\(\?P<(\w+)>(?:[^()\\]|\\.|\((?!\?P<)[^()]*\))*\)")
 
 
-def _route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+def path_templates(pattern: str) -> tuple[str, ...]:
+    """The OpenAPI path template of a route pattern: named groups become {name}."""
+    template = _GROUP.sub(lambda m: "{" + m.group(1) + "}", pattern).replace("\\.", ".")
+    if re.search(r"[()\[\]?*+\\|]", template):
+        raise ValueError(f"route {pattern!r} needs explicit `paths` for its documentation")
+    return (template,)
+
+
+def route(
+    method: str,
+    pattern: str,
+    *,
+    scope: str | None = None,
+    paths: Sequence[str] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register a handler `(request, as_json, **groups) -> Response` for a path regex.
+
+    `scope`: "read" (default for GET), "act" (default for other methods) or "public"; the
+    dispatcher checks it before the handler runs, and for a browser session's POST also the
+    anti-forgery token. `paths`: the documented path templates, when the pattern is not just
+    literals and named groups.
+    """
+    needed = scope or ("read" if method == "GET" else "act")
+    if needed not in ("read", "act", PUBLIC):
+        raise ValueError(f"unknown scope {needed!r}")
+
     def register(handler: Handler) -> Handler:
-        _ROUTES.append(_Route(method, re.compile(pattern), handler))
+        documented = tuple(paths) if paths else path_templates(pattern)
+        _ROUTES.append(Route(method, re.compile(pattern), handler, needed, documented))
         return handler
 
     return register
+
+
+def registered_routes() -> list[Route]:
+    """Every route, in registration order."""
+    return list(_ROUTES)
 
 
 def handle_status_request(request: flask.Request) -> flask.Response:
@@ -127,24 +269,43 @@ def handle_status_request(request: flask.Request) -> flask.Response:
     method = "GET" if request.method == "HEAD" else request.method
     matches = [(r, m) for r in _ROUTES if (m := r.pattern.fullmatch(path))]
     if not matches:
-        return json_response({"error": f"no page at {request.path}"}, 404)
-    for route, match in matches:
-        if route.method == method:
-            try:
-                return route.handler(request, as_json, **match.groupdict())
-            except PermanentError as exc:
-                logger.info("rejected %s %s: %s", request.method, request.path, exc)
-                return _error(exc)
-            except RetryableError as exc:
-                # A vendor or store hiccup: nothing was marked done, so the same request
-                # may simply be sent again.
-                logger.warning("%s %s failed, may be retried: %s", method, request.path, exc)
-                return json_response(
-                    {"error": f"temporarily unavailable, try again: {exc}"},
-                    503,
-                    {"Retry-After": "30"},
+        return _error_page(request, as_json, 404, f"no page at {request.path}")
+    for found, match in matches:
+        if found.method != method:
+            continue
+        try:
+            if found.scope != PUBLIC:
+                access.require_scope(request, found.scope)
+            return found.handler(request, as_json, **match.groupdict())
+        except UnauthorizedError as exc:
+            logger.info("unauthenticated %s %s: %s", request.method, request.path, exc)
+            if method == "GET" and wants_html(request, as_json):
+                return _signin_page(request, 401, error=str(exc), next_path=request.full_path)
+            return _rejection(request, as_json, exc)
+        except ForbiddenError as exc:
+            principal = access.current_principal(request)
+            if principal is not None:
+                access.record_action(
+                    principal,
+                    f"{method} {path}",
+                    path,
+                    outcome="denied",
+                    details={"reason": str(exc)},
                 )
-    allowed = sorted({route.method for route, _ in matches})
+            return _rejection(request, as_json, exc)
+        except PermanentError as exc:
+            logger.info("rejected %s %s: %s", request.method, request.path, exc)
+            return _rejection(request, as_json, exc)
+        except RetryableError as exc:
+            # A vendor or store hiccup: nothing was marked done, so the same request
+            # may simply be sent again.
+            logger.warning("%s %s failed, may be retried: %s", method, request.path, exc)
+            return json_response(
+                {"error": f"temporarily unavailable, try again: {exc}"},
+                503,
+                {"Retry-After": "30"},
+            )
+    allowed = sorted({found.method for found, _ in matches})
     return json_response(
         {"error": f"{request.method} is not allowed at {request.path}; use {', '.join(allowed)}"},
         405,
@@ -152,15 +313,31 @@ def handle_status_request(request: flask.Request) -> flask.Response:
     )
 
 
-def _error(exc: PermanentError) -> flask.Response:
-    response = error_response(exc)
+def error_response(exc: PermanentError) -> flask.Response:
+    """The JSON 4xx of a permanent error (with Retry-After for a rate limit)."""
+    response = _json_error(exc)
     if isinstance(exc, TooManyRequestsError):
         response.headers["Retry-After"] = str(exc.retry_after_s)
     return response
 
 
-def _body_fields(request: flask.Request, limit: int, forms: bool = True) -> dict[str, object]:
-    """The body as fields: a JSON object, or (when `forms`) form fields; empty is {}."""
+def _rejection(request: flask.Request, as_json: bool, exc: PermanentError) -> flask.Response:
+    if wants_html(request, as_json):
+        return _error_page(request, as_json, exc.http_status, str(exc))
+    return error_response(exc)
+
+
+def _error_page(request: flask.Request, as_json: bool, status: int, message: str) -> flask.Response:
+    if wants_html(request, as_json):
+        return render_html("error.html", status=status, status_code=status, message=message)
+    return json_response({"error": message}, status)
+
+
+def body_fields(request: flask.Request, limit: int, forms: bool = True) -> dict[str, object]:
+    """The body as fields: a JSON object, or (when `forms`) form fields; empty is {}.
+
+    The anti-forgery field is dropped: require_scope checked it already.
+    """
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLargeError(f"body larger than {limit} bytes")
     raw = request.get_data(cache=True)
@@ -173,28 +350,104 @@ def _body_fields(request: flask.Request, limit: int, forms: bool = True) -> dict
             raise InvalidRequestError(f"malformed JSON: {exc}") from exc
         if not isinstance(parsed, dict):
             raise InvalidRequestError("body must be a JSON object")
+        parsed.pop(access.CSRF_FIELD, None)
         return parsed
     if forms and request.mimetype in FORM_TYPES:
-        return dict(request.form.items())
+        fields: dict[str, object] = dict(request.form.items())
+        fields.pop(access.CSRF_FIELD, None)
+        return fields
     if forms and not raw:
         return {}
     accepted = "application/json" + (" or a form" if forms else "")
     raise UnsupportedMediaTypeError(f"Content-Type must be {accepted}")
 
 
-def _require_token(request: flask.Request) -> None:
-    require_bearer(request.headers.get("Authorization"), services().settings.api_token)
+def _principal(request: flask.Request) -> Principal:
+    principal = access.current_principal(request)
+    if principal is None:  # the dispatcher checks every non-public route first
+        raise UnauthorizedError("not signed in")
+    return principal
 
 
-@_route("GET", r"/healthz")
+@route("GET", r"/healthz", scope=PUBLIC)
 def _healthz(request: flask.Request, as_json: bool) -> flask.Response:
     return json_response({"ok": True})
+
+
+# --- sign-in ---------------------------------------------------------------------------
+
+
+def _safe_next(value: object) -> str:
+    """A local path to go to after signing in; anything else (another site) is "/runs"."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        return "/runs"
+    if "\\" in value or any(ord(c) < 32 for c in value) or value.startswith("/signin"):
+        return "/runs"
+    return value.removesuffix("?")
+
+
+def _signin_page(
+    request: flask.Request, status: int = 200, *, error: str = "", next_path: object = None
+) -> flask.Response:
+    nonce = "" if access.open_mode() else access.new_signin_nonce()
+    response = render_html(
+        "signin.html",
+        status=status,
+        error=error,
+        next_path=_safe_next(next_path),
+        signed_in=access.current_principal(request),
+        nonce=nonce,
+    )
+    if nonce:
+        access.set_signin_nonce(response, nonce)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@route("GET", r"/signin", scope=PUBLIC)
+def _signin_form(request: flask.Request, as_json: bool) -> flask.Response:
+    # Who is signed in already, if anyone; a wrong bearer header here just shows the form.
+    with contextlib.suppress(UnauthorizedError):
+        access.authenticate(request)
+    return _signin_page(request, next_path=request.args.get("next"))
+
+
+@route("POST", r"/signin", scope=PUBLIC)
+def _signin(request: flask.Request, as_json: bool) -> flask.Response:
+    fields = body_fields(request, MAX_FORM_BYTES)
+    next_path = fields.get("next")
+    if access.open_mode():
+        raise UnauthorizedError("no tokens are configured on this deployment; reading is open")
+    access.check_signin_nonce(request, _text(fields.get(access.SIGNIN_NONCE_FIELD)))
+    token = access.check_token(_text(fields.get("token")) or "")
+    if token is None:
+        logger.warning("failed sign-in from %s", request.remote_addr)
+        return _signin_page(request, 401, error="That token is not valid.", next_path=next_path)
+    response = see_other(_safe_next(next_path))
+    principal = access.start_session(response, token)
+    access.record_action(principal, "session.signin", principal.name)
+    return response
+
+
+@route("POST", r"/signout", scope="read")
+def _signout(request: flask.Request, as_json: bool) -> flask.Response:
+    principal = _principal(request)
+    response = action_response(request, as_json, {"signed_out": True}, "/signin")
+    access.end_session(response)
+    if principal.via == "session":
+        access.record_action(principal, "session.signout", principal.name)
+    return response
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 # --- runs ------------------------------------------------------------------------------
 
 
-@_route("GET", r"/(?:runs)?")
+@route("GET", r"/(?:runs)?", paths=("/", "/runs"))
 def _runs_page(request: flask.Request, as_json: bool) -> flask.Response:
     params = RunsParams.parse(request.args)
     after = params.after
@@ -217,7 +470,7 @@ def _runs_page(request: flask.Request, as_json: bool) -> flask.Response:
                 "next_cursor": next_cursor.encode() if next_cursor else None,
             }
         )
-    return _html(
+    return render_html(
         "runs.html",
         runs=runs,
         params=params,
@@ -227,46 +480,87 @@ def _runs_page(request: flask.Request, as_json: bool) -> flask.Response:
     )
 
 
-@_route("GET", r"/runs/(?P<run_id>[^/]+)")
+@route("GET", r"/runs/(?P<run_id>[^/]+)")
 def _run_page(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
     store = services().store
     run = store.get_run(run_id)
     if run is None:
-        return json_response({"error": f"no run {run_id!r}"}, 404)
-    tasks = store.list_tasks(run_id)
-    events = store.list_events(run_id)
+        return _error_page(request, as_json, 404, f"no run {run_id!r}")
+    all_tasks = store.list_tasks(run_id)
+    all_events = store.list_events(run_id)
+    workflow = WORKFLOWS.get(run.workflow)
+    approval_steps = [s.name for s in workflow.steps if s.kind == "approval"] if workflow else []
+    approvals = {
+        name: approval
+        for name in approval_steps
+        if (approval := store.get_approval(run_id, name)) is not None
+    }
+    graph = run_graph(run, all_tasks, approvals)
+    # A campaign has thousands of tasks and events: show the unfinished and failed tasks
+    # first and the latest events; the counts say what is left out.
+    tasks = sorted(all_tasks, key=lambda t: t.status is TaskStatus.SUCCEEDED)[:MAX_TASKS_SHOWN]
+    events = all_events[-MAX_EVENTS_SHOWN:]
     if as_json:
-        return json_response(
-            {
-                "run": run.model_dump(mode="json"),
-                "tasks": [t.model_dump(mode="json", exclude={"lease_owner"}) for t in tasks],
-                "events": [e.model_dump(mode="json") for e in events],
-            }
+        body = {
+            "run": run.model_dump(mode="json"),
+            "tasks": [t.model_dump(mode="json", exclude={"lease_owner"}) for t in tasks],
+            "events": [e.model_dump(mode="json") for e in events],
+            "task_total": len(all_tasks),
+            "event_total": len(all_events),
+            "steps": [asdict(step) for step in graph.steps] if graph else [],
+        }
+        return _json_with_etag(request, body)
+    live = [status.value for status in RunStatus if not status.terminal]
+    artifacts = store.list_artifacts(run_id) if run.status.terminal else []
+    return render_html(
+        "run.html",
+        run=run,
+        tasks=tasks,
+        events=events,
+        task_total=len(all_tasks),
+        event_total=len(all_events),
+        artifacts=artifacts,
+        live_statuses=live,
+        graph=graph,
+    )
+
+
+def _json_with_etag(request: flask.Request, body: dict[str, Any]) -> flask.Response:
+    """JSON with a strong ETag, or 304 when the client has it already (the live run page
+    polls with If-None-Match, so an unchanged run costs no body)."""
+    response = json_response(body, headers={"Cache-Control": "private, no-cache"})
+    etag = hashlib.sha256(response.get_data()).hexdigest()[:32]
+    response.set_etag(etag)
+    if etag in request.if_none_match:
+        return flask.Response(
+            status=304, headers={"ETag": f'"{etag}"', "Cache-Control": "private, no-cache"}
         )
-    return _html("run.html", run=run, tasks=tasks, events=events)
+    return response
 
 
-@_route("GET", r"/runs/(?P<run_id>[^/]+)/report")
+@route("GET", r"/runs/(?P<run_id>[^/]+)/report")
 def _report(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
     artifact = services().store.get_artifact(run_id, REPORT_ARTIFACT)
     if artifact is None:
-        return json_response({"error": f"run {run_id!r} has no report yet"}, 404)
-    return flask.Response(artifact.content, mimetype="text/markdown")
+        return _error_page(request, as_json, 404, f"run {run_id!r} has no report yet")
+    return flask.Response(artifact.content, mimetype="text/markdown", headers=SECURITY_HEADERS)
 
 
-@_route("GET", r"/runs/(?P<run_id>[^/]+)/artifacts/(?P<name>[A-Za-z0-9_.-]+)")
+@route("GET", r"/runs/(?P<run_id>[^/]+)/artifacts/(?P<name>[A-Za-z0-9_.-]+)")
 def _artifact(request: flask.Request, as_json: bool, run_id: str, name: str) -> flask.Response:
     artifact = services().store.get_artifact(run_id, name)
     if artifact is None:
-        return json_response({"error": f"run {run_id!r} has no artifact {name!r}"}, 404)
-    # The HTML report is rendered from Markdown with raw HTML disabled, so it is safe to serve.
-    return flask.Response(artifact.content, mimetype=artifact.content_type)
+        return _error_page(request, as_json, 404, f"run {run_id!r} has no artifact {name!r}")
+    # The HTML report is rendered from Markdown with raw HTML disabled; the policy forbids
+    # scripts in it anyway.
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": ARTIFACT_CSP}
+    return flask.Response(artifact.content, mimetype=artifact.content_type, headers=headers)
 
 
 # --- conversations and their resolution ------------------------------------------------
 
 
-@_route("GET", r"/conversations")
+@route("GET", r"/conversations")
 def _conversations_page(request: flask.Request, as_json: bool) -> flask.Response:
     store = conversations()
     # Two queries on one index (status, last_message_at): escalated ones first, then the rest.
@@ -275,15 +569,15 @@ def _conversations_page(request: flask.Request, as_json: bool) -> flask.Response
     listed = escalated + others
     if as_json:
         return json_response({"conversations": [c.model_dump(mode="json") for c in listed]})
-    return _html("conversations.html", escalated=escalated, others=others)
+    return render_html("conversations.html", escalated=escalated, others=others)
 
 
-@_route("GET", r"/conversations/(?P<key>[^/]+)")
+@route("GET", r"/conversations/(?P<key>[^/]+)")
 def _conversation_page(request: flask.Request, as_json: bool, key: str) -> flask.Response:
     store = conversations()
     conversation = store.get_conversation(key)
     if conversation is None:
-        return json_response({"error": f"no conversation {key!r}"}, 404)
+        return _error_page(request, as_json, 404, f"no conversation {key!r}")
     messages = store.list_messages(key)
     ticket = store.get_ticket(conversation.ticket_id) if conversation.ticket_id else None
     resolution = store.get_resolution(ticket.ticket_id) if ticket else None
@@ -298,7 +592,7 @@ def _conversation_page(request: flask.Request, as_json: bool, key: str) -> flask
                 "kb_draft": draft.model_dump(mode="json") if draft else None,
             }
         )
-    return _html(
+    return render_html(
         "conversation.html",
         conversation=conversation,
         messages=messages,
@@ -308,10 +602,12 @@ def _conversation_page(request: flask.Request, as_json: bool, key: str) -> flask
     )
 
 
-@_route("POST", r"/conversations/(?P<key>[^/]+)/resolve")
+@route("POST", r"/conversations/(?P<key>[^/]+)/resolve")
 def _resolve(request: flask.Request, as_json: bool, key: str) -> flask.Response:
-    fields = _body_fields(request, MAX_FORM_BYTES)
-    _require_token(request)
+    principal = _principal(request)
+    fields = body_fields(request, MAX_FORM_BYTES)
+    if not fields.get("resolved_by"):
+        fields["resolved_by"] = principal.name
     outcome = resolve_conversation(
         key,
         parse_body(ResolveRequest, fields),
@@ -319,33 +615,45 @@ def _resolve(request: flask.Request, as_json: bool, key: str) -> flask.Response:
         replies=reply_sender,
         clock=utcnow,
     )
-    return json_response(
-        {
-            "conversation_key": outcome.conversation_key,
-            "ticket_id": outcome.ticket_id,
-            "kb_draft_id": outcome.draft_id,
-            "resolved": True,
-            "already_resolved": not outcome.changed,
-        }
+    access.record_action(
+        principal,
+        "conversation.resolve",
+        key,
+        outcome="done" if outcome.changed else "unchanged",
+        details={"ticket_id": outcome.ticket_id, "kb_draft_id": outcome.draft_id},
     )
+    body = {
+        "conversation_key": outcome.conversation_key,
+        "ticket_id": outcome.ticket_id,
+        "kb_draft_id": outcome.draft_id,
+        "resolved": True,
+        "already_resolved": not outcome.changed,
+    }
+    return action_response(request, as_json, body, f"/conversations/{_quote(key)}")
+
+
+def _quote(value: str) -> str:
+    return quote(value, safe="")
 
 
 # --- knowledge-base drafts -------------------------------------------------------------
 
 
-@_route("GET", r"/kb/drafts")
+@route("GET", r"/kb/drafts")
 def _drafts_page(request: flask.Request, as_json: bool) -> flask.Response:
     drafts = conversations().list_kb_drafts(DRAFTS_SHOWN)
     drafts.sort(key=lambda d: d.status != "draft")  # waiting ones first, each newest first
     if as_json:
         return json_response({"kb_drafts": [d.model_dump(mode="json") for d in drafts]})
-    return _html("kb_drafts.html", drafts=drafts)
+    return render_html("kb_drafts.html", drafts=drafts)
 
 
-@_route("POST", r"/kb/drafts/(?P<draft_id>[^/]+)/approve")
+@route("POST", r"/kb/drafts/(?P<draft_id>[^/]+)/approve")
 def _approve(request: flask.Request, as_json: bool, draft_id: str) -> flask.Response:
-    fields = _body_fields(request, MAX_FORM_BYTES)
-    _require_token(request)
+    principal = _principal(request)
+    fields = body_fields(request, MAX_FORM_BYTES)
+    if not fields.get("approved_by"):
+        fields["approved_by"] = principal.name
     knowledge = knowledge_base()
     outcome = approve_kb_draft(
         draft_id,
@@ -355,20 +663,26 @@ def _approve(request: flask.Request, as_json: bool, draft_id: str) -> flask.Resp
         embedder=knowledge.embedder,  # the support agent's, so the article matches the rest
         clock=utcnow,
     )
-    return json_response(
-        {
-            "kb_draft_id": outcome.draft_id,
-            "article_id": outcome.article_id,
-            "approved": True,
-            "already_approved": not outcome.changed,
-        }
+    access.record_action(
+        principal,
+        "kb_draft.approve",
+        draft_id,
+        outcome="done" if outcome.changed else "unchanged",
+        details={"article_id": outcome.article_id},
     )
+    body = {
+        "kb_draft_id": outcome.draft_id,
+        "article_id": outcome.article_id,
+        "approved": True,
+        "already_approved": not outcome.changed,
+    }
+    return action_response(request, as_json, body, f"/kb/drafts#{_quote(draft_id)}")
 
 
 # --- support statistics ----------------------------------------------------------------
 
 
-@_route("GET", r"/support/stats")
+@route("GET", r"/support/stats")
 def _stats_page(request: flask.Request, as_json: bool) -> flask.Response:
     since, until = StatsParams.parse(request.args).window(utcnow().date())
     start, end = stats_window(since, until)
@@ -378,20 +692,168 @@ def _stats_page(request: flask.Request, as_json: bool) -> flask.Response:
     )
     if as_json:
         return json_response(stats.model_dump(mode="json"))
-    return _html("stats.html", stats=stats)
+    return render_html("stats.html", stats=stats)
+
+
+# --- KPIs ------------------------------------------------------------------------------
+
+
+@route("GET", r"/kpis")
+def _kpis_page(request: flask.Request, as_json: bool) -> flask.Response:
+    params = KpiParams.parse(request.args)
+    kpis = gather_kpis(
+        params,
+        store=services().store,
+        conversations=conversations(),
+        effects=status_records(),
+        today=utcnow().date(),
+    )
+    if as_json:
+        return json_response(kpis.model_dump(mode="json"))
+    return render_html("kpis.html", kpis=kpis, params=params, charts=_kpi_charts(kpis, params))
+
+
+def _days(since: date, until: date) -> list[str]:
+    return [(since + timedelta(days=n)).isoformat() for n in range((until - since).days + 1)]
+
+
+def _money(value: float) -> str:
+    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:,.1f} s" if value < 120 else f"{value / 60:,.1f} min"
+
+
+def _kpi_charts(kpis: Kpis, params: KpiParams) -> dict[str, Markup]:
+    days = _days(kpis.since, kpis.until)
+    labels = [day[5:] for day in days]  # MM-DD
+    if params.tab == "business":
+        by_day = {row.key: row.by_status for row in kpis.business.runs_by_day}
+        statuses = sorted({s for counts in by_day.values() for s in counts})
+        support = {row.day.isoformat(): row for row in kpis.business.support.by_day}
+        return {
+            "runs_per_day": column_chart(
+                "Runs per day by status",
+                labels,
+                [Series(s, [by_day.get(d, {}).get(s, 0) for d in days]) for s in statuses],
+            ),
+            "support_per_day": column_chart(
+                "Customer messages per day: deflected, escalated, pending",
+                labels,
+                [
+                    Series(name, [getattr(support[d], name) if d in support else 0 for d in days])
+                    for name in ("deflected", "escalated", "pending")
+                ],
+            ),
+        }
+    technical = kpis.technical
+    cost = {row.key: row.cost_usd for row in technical.usage_by_day}
+    tokens = {row.key: row.tokens_in + row.tokens_out for row in technical.usage_by_day}
+    return {
+        "durations": column_chart(
+            "Run duration p50 and p95 by workflow (seconds)",
+            [d.workflow for d in technical.durations],
+            [
+                Series("p50", [d.p50_s or 0 for d in technical.durations], "#2f6fde"),
+                Series("p95", [d.p95_s or 0 for d in technical.durations], "#a15c07"),
+            ],
+            stacked=False,
+        ),
+        "cost_per_day": column_chart(
+            "LLM cost per day (USD)",
+            labels,
+            [Series("cost", [cost.get(d, 0) for d in days])],
+            fmt=_money,
+        ),
+        "tokens_per_day": column_chart(
+            "Tokens per day", labels, [Series("tokens", [tokens.get(d, 0) for d in days])]
+        ),
+        "tokens_by_agent": bar_chart(
+            "Tokens by agent",
+            [(r.key, r.tokens_in + r.tokens_out) for r in technical.usage_by_agent],
+        ),
+        "cost_by_agent": bar_chart(
+            "Cost by agent (USD)",
+            [(r.key, r.cost_usd) for r in technical.usage_by_agent],
+            fmt=_money,
+            colour="#17803d",
+        ),
+        "cost_by_provider": bar_chart(
+            "Cost by provider (USD)",
+            [(r.key, r.cost_usd) for r in technical.usage_by_provider],
+            fmt=_money,
+            colour="#6941c6",
+        ),
+    }
+
+
+# --- agent settings --------------------------------------------------------------------
+
+
+@route("GET", r"/agents")
+def _agents_page(request: flask.Request, as_json: bool) -> flask.Response:
+    rows = agent_summaries(services().store)
+    if as_json:
+        return json_response({"agents": rows})
+    return render_html("agents.html", agents=rows)
+
+
+@route("GET", r"/agents/(?P<agent>[a-z][a-z0-9_]*)")
+def _agent_page(request: flask.Request, as_json: bool, agent: str) -> flask.Response:
+    view = settings_view(agent, overrides=services().store, versions=status_records())
+    if as_json:
+        return json_response(view.as_json())
+    return render_html("agent.html", view=view, kinds=KINDS)
+
+
+@route("POST", r"/agents/(?P<agent>[a-z][a-z0-9_]*)/(?P<kind>prompts|policy)")
+def _agent_edit(request: flask.Request, as_json: bool, agent: str, kind: str) -> flask.Response:
+    principal = _principal(request)
+    require_agent(agent)
+    fields = body_fields(request, MAX_SETTINGS_FORM_BYTES)
+    version = save_new_version(
+        agent,
+        cast(Kind, kind),
+        fields,
+        overrides=services().store,
+        versions=status_records(),
+        who=principal.name,
+        clock=utcnow,
+    )
+    label = f"{agent}/v{version.version} (override)"
+    access.record_action(
+        principal,
+        f"agent_settings.{kind}",
+        agent,
+        details={"version": version.version, "comment": version.comment},
+    )
+    body = {"agent": agent, "kind": kind, "version": version.version, "label": label}
+    return action_response(request, as_json, body, f"/agents/{agent}#history")
+
+
+# --- audit trail -----------------------------------------------------------------------
+
+
+@route("GET", r"/audit")
+def _audit_page(request: flask.Request, as_json: bool) -> flask.Response:
+    entries = status_records().recent_audit(AUDIT_SHOWN)
+    if as_json:
+        return json_response({"audit": [e.model_dump(mode="json") for e in entries]})
+    return render_html("audit.html", entries=entries)
 
 
 # --- site chat -------------------------------------------------------------------------
 
 
-@_route("GET", r"/chat")
+@route("GET", r"/chat", scope=PUBLIC)
 def _chat_page(request: flask.Request, as_json: bool) -> flask.Response:
-    return _html("chat.html")
+    return render_html("chat.html")
 
 
-@_route("POST", r"/chat/messages")
+@route("POST", r"/chat/messages", scope=PUBLIC)
 def _chat_message(request: flask.Request, as_json: bool) -> flask.Response:
-    post = parse_body(ChatPost, _body_fields(request, MAX_CHAT_BODY_BYTES, forms=False))
+    post = parse_body(ChatPost, body_fields(request, MAX_CHAT_BODY_BYTES, forms=False))
     outcome = post_chat_message(
         post,
         conversations=conversations(),
@@ -405,9 +867,41 @@ def _chat_message(request: flask.Request, as_json: bool) -> flask.Response:
     )
 
 
-@_route("GET", r"/chat/conversations/(?P<conversation_id>[^/]+)\.json")
+@route("GET", r"/chat/conversations/(?P<conversation_id>[^/]+)\.json", scope=PUBLIC)
 def _chat_thread(request: flask.Request, as_json: bool, conversation_id: str) -> flask.Response:
     key = chat_conversation_key(require_chat_id(conversation_id))
     store = conversations()
     view = chat_view(conversation_id, store.get_conversation(key), store.list_messages(key))
     return json_response(view.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+# --- API description -------------------------------------------------------------------
+
+
+@cache
+def openapi_document(name: str = "status") -> str:
+    """The OpenAPI 3.1 file of the status (or webhooks) API."""
+    return resources.files("shared.web").joinpath("openapi", f"{name}.yaml").read_text("utf-8")
+
+
+@route("GET", r"/openapi\.yaml", scope=PUBLIC)
+def _openapi(request: flask.Request, as_json: bool) -> flask.Response:
+    return flask.Response(openapi_document(), mimetype="application/yaml")
+
+
+# Names the run-actions module (approvals, retry, cancel) uses.
+__all__ = [
+    "action_response",
+    "body_fields",
+    "error_response",
+    "handle_status_request",
+    "registered_routes",
+    "render_html",
+    "route",
+    "see_other",
+    "wants_html",
+]
+
+# The run action routes live in their own module, which registers them on import.
+if importlib.util.find_spec("shared.web.run_actions") is not None:
+    from shared.web import run_actions  # noqa: F401  (registers the run action routes)

@@ -1,36 +1,13 @@
-"""Workflow declarations: which agents a run of each workflow starts."""
+"""Every declared workflow, by name."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from shared.errors import UnknownWorkflowError
-from shared.topology import AGENTS
+from shared.workflows.spec import Workflow
+from shared.workflows.weekly_gtm import WEEKLY_GTM
+from shared.workflows.winback import WINBACK
 
-
-class Workflow(BaseModel):
-    """A named workflow and the agent tasks that one run fans out in parallel."""
-
-    model_config = ConfigDict(frozen=True)
-    name: str
-    title: str
-    agents: tuple[str, ...]
-    description: str = ""
-    # A run still unfinished this long after it was created is failed by the sweeper.
-    timeout_s: int = 1800
-
-
-WORKFLOWS: dict[str, Workflow] = {
-    wf.name: wf
-    for wf in (
-        Workflow(
-            name="weekly_gtm",
-            title="Weekly go-to-market report",
-            agents=AGENTS,
-            description="Marketing, finance, insights and support analyse the week in parallel.",
-        ),
-    )
-}
+WORKFLOWS: dict[str, Workflow] = {wf.name: wf for wf in (WEEKLY_GTM, WINBACK)}
 
 
 def get_workflow(name: str) -> Workflow:

@@ -31,8 +31,10 @@ def cloud(emulators: Emulators, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture
 def store(cloud: LocalCloud, emulators: Emulators) -> FirestoreStore:
-    """The store, emptied before the test."""
+    """The store, emptied before the test (and the SMTP sink with it)."""
     emulators.reset()
+    if cloud.smtp is not None:
+        cloud.smtp.clear()
     return FirestoreStore(emulators.project)
 
 
@@ -56,4 +58,10 @@ def wait_for_run(store: FirestoreStore, run_id: str, timeout_s: float = RUN_TIME
         run = store.get_run(run_id)
         return run if run is not None and run.status.terminal else None
 
-    return wait_for(finished, timeout_s, f"run {run_id} to finish")
+    try:
+        return wait_for(finished, timeout_s, f"run {run_id} to finish")
+    except AssertionError as exc:
+        run = store.get_run(run_id)
+        last = [f"{e.type}: {e.message}" for e in store.list_events(run_id)[-12:]]
+        state = f"{run.status.value} at step {run.step}" if run else "missing"
+        raise AssertionError(f"{exc}; the run is {state}; its last events: {last}") from None

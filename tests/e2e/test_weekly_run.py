@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,16 +16,19 @@ from shared.adapters.pubsub_bus import PubSubBus
 from shared.adapters.scheduler_client import scheduler_client
 from shared.models import AgentTask, RunStatus, TaskResult, TaskStatus
 from shared.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
+from tests.conftest import API_TOKEN
 from tests.e2e.conftest import start_run_via_api, wait_for_run
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
 
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
 
 def _effects_done(store: FirestoreStore, run_id: str) -> list[str]:
-    """The run's effect events once both the announcement and the export are recorded."""
+    """The run's effect events once the artifacts, announcement and export are recorded."""
     done = sorted(e.type for e in store.list_events(run_id) if e.type.startswith("effect."))
-    return done if len(done) == 2 else []
+    return done if len(done) == 3 else []
 
 
 def test_the_scheduled_weekly_run_goes_end_to_end(cloud: LocalCloud, store: FirestoreStore) -> None:
@@ -43,19 +47,27 @@ def test_the_scheduled_weekly_run_goes_end_to_end(cloud: LocalCloud, store: Fire
     job = client.get_job(name=job_name)
     assert job.state == scheduler_v1.Job.State.ENABLED
     assert job.status.code == 0 and job.last_attempt_time is not None
-    page = httpx.get(f"{cloud.status_url}/runs/{run.run_id}", timeout=10)
+
+    def read(path: str) -> httpx.Response:
+        return httpx.get(f"{cloud.status_url}{path}", headers=AUTH, timeout=10)
+
+    page = read(f"/runs/{run.run_id}")
     assert page.status_code == 200 and "succeeded" in page.text and "run.succeeded" in page.text
-    report = httpx.get(f"{cloud.status_url}/runs/{run.run_id}/report", timeout=10)
+    report = read(f"/runs/{run.run_id}/report")
     assert "## Finance" in report.text
-    html = httpx.get(f"{cloud.status_url}/runs/{run.run_id}/artifacts/report.html", timeout=10)
-    figures = httpx.get(f"{cloud.status_url}/runs/{run.run_id}/artifacts/numbers.csv", timeout=10)
+    html = read(f"/runs/{run.run_id}/artifacts/report.html")
+    figures = read(f"/runs/{run.run_id}/artifacts/numbers.csv")
     assert "<h2>Finance</h2>" in html.text
     assert "finance,revenue.latest_complete_month.revenue_cents,1499485" in figures.text
 
     assert wait_for(lambda: _effects_done(store, run.run_id), 30, "the effects") == [
         "effect.announce",
+        "effect.artifacts",
         "effect.export",
     ]
+    published = store.get_artifact(run.run_id, "report.html")
+    assert published is not None and published.uri and published.uri.startswith("file://")
+    assert "<h2>Finance</h2>" in Path(published.uri.removeprefix("file://")).read_text()
     exported = store.client.collection("sheet_exports").document(run.run_id).get()
     assert exported.exists and len(exported.get("rows")) > 50
 

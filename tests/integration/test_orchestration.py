@@ -96,7 +96,7 @@ def test_a_run_fans_out_one_task_per_agent_and_finishes_when_all_report(
         )
         statuses.append(record_task_result(
             TaskResult(run_id=run_id, task_id=task.task_id, agent=task.agent, status="succeeded"),
-            f"result-{task.agent}", store=store, clock=clock,
+            f"result-{task.agent}", store=store, bus=bus, clock=clock,
         ))  # fmt: skip
 
     assert statuses == [None, None, None, RunStatus.SUCCEEDED]
@@ -169,12 +169,12 @@ def test_duplicate_results_leave_the_same_state(
     for task in _tasks_from(taps):
         _work(task, store, bus, clock)
     result = TaskResult(run_id=run_id, task_id="finance", agent="finance", status="succeeded")
-    record_task_result(result, "result-1", store=store, clock=clock)
+    record_task_result(result, "result-1", store=store, bus=bus, clock=clock)
     finished = _state(store, run_id)
     run = store.get_run(run_id)
 
     for delivery in ("result-1", "result-2", "result-3"):
-        record_task_result(result, delivery, store=store, clock=clock)
+        record_task_result(result, delivery, store=store, bus=bus, clock=clock)
 
     assert _state(store, run_id) == finished
     assert store.get_run(run_id) == run
@@ -220,8 +220,8 @@ def test_a_dead_lettered_task_fails_the_run_with_its_reason(
     store.claim_task(run_id, "insights", "m-x", 60, clock())
     store.release_task(run_id, "insights", "m-x", "ConnectionError: CRM timeout")
 
-    status = fail_dead_lettered_task(doomed, 5, "dl-1", store=store, clock=clock)
-    again = fail_dead_lettered_task(doomed, 5, "dl-1", store=store, clock=clock)
+    status = fail_dead_lettered_task(doomed, 5, "dl-1", store=store, bus=bus, clock=clock)
+    again = fail_dead_lettered_task(doomed, 5, "dl-1", store=store, bus=bus, clock=clock)
 
     assert status is again is RunStatus.FAILED
     run = store.get_run(run_id)
@@ -241,13 +241,13 @@ def test_of_two_deliveries_that_see_the_last_task_only_one_finishes_the_run(
     for task in _tasks_from(taps):
         _work(task, store, bus, clock)
     # Both deliveries see every task terminal; the marker decides who writes the outcome.
-    assert store.claim_run_finish(run_id, "result-a") is True
+    assert store.claim_marker(run_id, "analyse-1", "result-a") is True
 
-    loser = finish_run_if_complete(run_id, "result-b", store=store, clock=clock)
+    loser = finish_run_if_complete(run_id, "result-b", store=store, bus=bus, clock=clock)
     assert loser is None
     assert store.get_run(run_id).status is RunStatus.RUNNING  # type: ignore[union-attr]
 
     # The winner crashed before writing; its redelivery (same message id) finishes the run.
-    winner = finish_run_if_complete(run_id, "result-a", store=store, clock=clock)
+    winner = finish_run_if_complete(run_id, "result-a", store=store, bus=bus, clock=clock)
     assert winner is RunStatus.SUCCEEDED
     assert [e.type for e in store.list_events(run_id)].count("run.succeeded") == 1

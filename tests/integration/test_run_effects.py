@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,8 @@ from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.row_exports import FirestoreRowExporter
 from shared.app.run_effects import complete_run_effects
 from shared.app.timeline import run_event
-from shared.models import LlmUsage, RunDoc, RunStatus, TaskDoc, TaskStatus
+from shared.artifacts.local import LocalArtifactStore
+from shared.models import Artifact, LlmUsage, RunDoc, RunStatus, TaskDoc, TaskStatus
 
 pytestmark = pytest.mark.integration
 
@@ -49,25 +51,38 @@ def _finished_run(store: FirestoreStore, run_id: str) -> None:
     )
 
 
-def _effects(store: FirestoreStore, run_id: str, notifier: FlakyNotifier) -> list[str]:
+def _effects(
+    store: FirestoreStore, run_id: str, notifier: FlakyNotifier, folder: Path
+) -> list[str]:
     return complete_run_effects(
         run_id,
         store=store,
         notifier=notifier,
         exporter=FirestoreRowExporter(store.project_id, client=store.client),
+        artifacts=LocalArtifactStore(folder),
         status_url="http://status.test",
         clock=lambda: NOW,
     )
 
 
-def test_a_finished_run_is_announced_and_exported_once(store: FirestoreStore) -> None:
+def test_a_finished_run_is_published_announced_and_exported_once(
+    store: FirestoreStore, tmp_path: Path
+) -> None:
     _finished_run(store, "run-fx-1")
+    report = Artifact(
+        name="report.md", content_type="text/markdown", content="# Ré", created_at=NOW
+    )
+    store.save_artifact("run-fx-1", report)
     notifier = FlakyNotifier()
 
-    first = _effects(store, "run-fx-1", notifier)
-    second = _effects(store, "run-fx-1", notifier)
+    first = _effects(store, "run-fx-1", notifier, tmp_path)
+    second = _effects(store, "run-fx-1", notifier, tmp_path)
 
-    assert (first, second) == (["announce", "export"], [])
+    assert (first, second) == (["artifacts", "announce", "export"], [])
+    published = store.get_artifact("run-fx-1", "report.md")
+    assert published is not None and published.uri is not None
+    assert published.uri.startswith("file://") and published.size == len("# Ré".encode())
+    assert (tmp_path / "runs" / "run-fx-1" / "report.md").read_text() == "# Ré"
     assert notifier.sent == [
         (
             "run-run-fx-1",
@@ -81,14 +96,14 @@ def test_a_finished_run_is_announced_and_exported_once(store: FirestoreStore) ->
 
 
 def test_a_failed_announcement_is_retried_by_the_redelivery_and_recorded_once(
-    store: FirestoreStore,
+    store: FirestoreStore, tmp_path: Path
 ) -> None:
     _finished_run(store, "run-fx-2")
     notifier = FlakyNotifier(failures=1)
 
     with pytest.raises(ConnectionError):
-        _effects(store, "run-fx-2", notifier)
-    retried = _effects(store, "run-fx-2", notifier)
+        _effects(store, "run-fx-2", notifier, tmp_path)
+    retried = _effects(store, "run-fx-2", notifier, tmp_path)
 
     assert retried == ["announce", "export"]
     assert len(notifier.sent) == 1

@@ -19,7 +19,7 @@ from shared.kb.retrieval import KnowledgeBase
 from shared.support.inbound import parse_generic
 from shared.support.records import MessageDoc, OutboxRecord, TicketDoc
 from tests.conftest import API_TOKEN, Emulators
-from tests.integration.functions_app import function_client
+from tests.integration.status_client import status_client
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,12 @@ def store(clean_emulators: Emulators) -> FirestoreConversations:
 
 @pytest.fixture
 def client(store: FirestoreConversations) -> flask.testing.FlaskClient:
-    return function_client("status", "status_page", "http")
+    return status_client()  # reads with the API token; actions send AUTH explicitly
+
+
+@pytest.fixture
+def anonymous(store: FirestoreConversations) -> flask.testing.FlaskClient:
+    return status_client(token=None)
 
 
 @pytest.fixture
@@ -132,7 +137,7 @@ def test_the_detail_shows_the_thread_the_reason_the_draft_and_its_sources(
 @pytest.mark.parametrize(
     ("headers", "data", "status", "error"),
     [
-        ({}, {"answer": ANSWER}, 401, "missing 'Authorization: Bearer <token>' header"),
+        ({}, {"answer": ANSWER}, 401, "sign in at /signin, or send 'Authorization: Bearer"),
         ({"Authorization": "Bearer wrong"}, {"answer": ANSWER}, 401, "invalid bearer token"),
         (AUTH, {}, 400, "answer: Field required"),
         (AUTH, {"answer": "   "}, 400, "answer: String should have at least 1 character"),
@@ -141,7 +146,7 @@ def test_the_detail_shows_the_thread_the_reason_the_draft_and_its_sources(
     ],
 )
 def test_a_resolve_without_token_or_answer_is_refused_and_writes_nothing(
-    client: flask.testing.FlaskClient,
+    anonymous: flask.testing.FlaskClient,
     store: FirestoreConversations,
     escalated: str,
     headers: dict[str, str],
@@ -149,7 +154,7 @@ def test_a_resolve_without_token_or_answer_is_refused_and_writes_nothing(
     status: int,
     error: str,
 ) -> None:
-    response = client.post(f"/conversations/{escalated}/resolve", data=data, headers=headers)
+    response = anonymous.post(f"/conversations/{escalated}/resolve", data=data, headers=headers)
 
     assert response.status_code == status
     assert error in response.get_json()["error"]
@@ -227,6 +232,7 @@ def _meta_version(kb_store: FirestoreKnowledgeStore) -> str:
 
 def test_an_approved_draft_becomes_searchable_once(
     client: flask.testing.FlaskClient,
+    anonymous: flask.testing.FlaskClient,
     store: FirestoreConversations,
     escalated: str,
     clean_emulators: Emulators,
@@ -238,7 +244,7 @@ def test_an_approved_draft_becomes_searchable_once(
     source = f"kb_drafts/{draft_id}.md"
     before = KnowledgeBase(kb_store).retrieve("zorblax gift voucher")
 
-    refused = client.post(f"/kb/drafts/{draft_id}/approve")
+    refused = anonymous.post(f"/kb/drafts/{draft_id}/approve")
     first = client.post(f"/kb/drafts/{draft_id}/approve", json={"approved_by": "Ada"},
                         headers=AUTH)  # fmt: skip
     version = _meta_version(kb_store)

@@ -11,7 +11,7 @@ from shared.adapters.firestore_store import FirestoreStore
 from shared.app.timeline import run_event
 from shared.models import Artifact, LlmUsage, RunDoc, RunStatus, TaskDoc, TaskStatus
 from tests.conftest import Emulators
-from tests.integration.functions_app import function_client
+from tests.integration.status_client import status_client
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ def client(clean_emulators: Emulators) -> flask.testing.FlaskClient:
             name="report.md", content_type="text/markdown", content="# Report", created_at=NOW
         ),
     )
-    return function_client("status", "status_page", "http")
+    return status_client()  # the API token may read
 
 
 def test_runs_list_as_json_and_html(client: flask.testing.FlaskClient) -> None:

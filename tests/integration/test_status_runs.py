@@ -10,7 +10,7 @@ import pytest
 from shared.adapters.firestore_store import FirestoreStore
 from shared.models import RunDoc, RunStatus
 from tests.conftest import Emulators
-from tests.integration.functions_app import function_client
+from tests.integration.status_client import status_client
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def client(clean_emulators: Emulators) -> flask.testing.FlaskClient:
             created_at=created_at,
         )
         assert store.create_run(run, [], [])
-    return function_client("status", "status_page", "http")
+    return status_client()  # the API token may read
 
 
 def _ids(client: flask.testing.FlaskClient, query: str) -> list[str]:

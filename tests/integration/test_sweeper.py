@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
+from shared.adapters.pubsub_bus import PubSubBus
 from shared.app.sweep import sweep_overdue_runs
 from shared.app.timeline import run_event
 from shared.models import RunDoc, RunStatus, TaskDoc, TaskStatus
@@ -35,14 +36,14 @@ def _run(store: FirestoreStore, run_id: str, deadline_min: int) -> None:
 
 
 def test_an_overdue_run_is_failed_with_the_reason_and_a_timely_one_is_left_alone(
-    store: FirestoreStore,
+    store: FirestoreStore, bus: PubSubBus
 ) -> None:
     _run(store, "run-overdue", deadline_min=30)
     _run(store, "run-in-time", deadline_min=120)
     now = START + timedelta(minutes=45)
 
-    swept = sweep_overdue_runs(store, clock=lambda: now)
-    again = sweep_overdue_runs(store, clock=lambda: now)
+    swept = sweep_overdue_runs(store, bus=bus, clock=lambda: now)
+    again = sweep_overdue_runs(store, bus=bus, clock=lambda: now)
 
     assert swept == ["run-overdue"] and again == []
     overdue = store.get_run("run-overdue")

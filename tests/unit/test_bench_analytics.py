@@ -35,7 +35,7 @@ from bench.analytics import (
     rfm_reference,
     summary_mismatches,
 )
-from bench.measure import BenchReport, render_table, timed, write_report
+from bench.measure import BenchReport, BenchRun, render_table, timed, write_results
 from shared.analytics.bgnbd import summarize_purchases
 from shared.analytics.cohorts import monthly_cohort_retention
 from shared.analytics.insights import rfm_segments
@@ -150,15 +150,24 @@ def test_the_report_is_a_table_and_two_json_files(
         environment={},
         cases=(load,),
     )
+    run = BenchRun(
+        started_at=report.started_at,
+        wall_seconds=1.0,
+        quick=True,
+        environment={},
+        reports=(report,),
+    )
 
-    stamped, latest = write_report(report, tmp_path)
-    table = render_table(report.cases).splitlines()
+    stamped, latest = write_results(run, tmp_path)
+    table = render_table(run.cases).splitlines()
 
-    assert stamped.name == "analytics-20261116T080000Z.json"
+    assert stamped.name == "bench-20261116T080000Z.json"
     assert json.loads(latest.read_text()) == json.loads(stamped.read_text())
-    assert json.loads(latest.read_text())["cases"][0]["case"] == "load"
-    assert table[0].split() == ["case", "ours", "s", "baseline", "s", "ratio", "agreement", "notes"]
-    assert table[2].startswith("load")
+    assert json.loads(latest.read_text())["reports"][0]["cases"][0]["case"] == "load"
+    assert table[0].split() == [
+        "suite", "case", "figure", "ours", "baseline", "ratio", "vs", "check", "notes"
+    ]  # fmt: skip
+    assert table[2].split()[:3] == ["analytics", "load", "s"]
 
 
 def test_timed_reports_every_run_and_the_median() -> None:

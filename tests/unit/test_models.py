@@ -138,6 +138,7 @@ def test_every_message_type_is_routed_by_its_kind() -> None:
         "run_request": "RunRequest",
         "agent_task": "AgentTask",
         "task_result": "TaskResult",
+        "run_command": "RunCommand",
     }
 
 
@@ -214,7 +215,13 @@ def test_total_of_mixed_providers_is_mixed() -> None:
 def test_run_status_terminal() -> None:
     terminal = {status.value: status.terminal for status in RunStatus}
 
-    assert terminal == {"running": False, "succeeded": True, "failed": True}
+    assert terminal == {
+        "running": False,
+        "waiting": False,
+        "succeeded": True,
+        "failed": True,
+        "cancelled": True,
+    }
 
 
 def test_task_status_terminal() -> None:

@@ -16,6 +16,8 @@ from typing import Any
 import hcl2
 import pytest
 
+from shared.adapters.firestore_indexes import COMPOSITE_INDEXES
+
 TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "infra" / "terraform"
 TERRAFORM_BIN = Path("/usr/local/bin/terraform")
 
@@ -28,15 +30,6 @@ SECRET_NAMES = (
     "CONTROLROOM_ZENDESK_API_TOKEN",
     "CONTROLROOM_TIKTOK_ACCESS_TOKEN",
     "CONTROLROOM_LINKEDIN_ACCESS_TOKEN",
-)
-
-# (collection, [(field, order), ...]) of the composite indexes the adapters' queries need.
-COMPOSITE_INDEXES = (
-    ("runs", [("status", "ASCENDING"), ("deadline_at", "ASCENDING")]),
-    ("runs", [("workflow", "ASCENDING"), ("created_at", "DESCENDING")]),
-    ("runs", [("status", "ASCENDING"), ("created_at", "DESCENDING")]),
-    ("runs", [("workflow", "ASCENDING"), ("status", "ASCENDING"), ("created_at", "DESCENDING")]),
-    ("conversations", [("status", "ASCENDING"), ("last_message_at", "DESCENDING")]),
 )
 
 # Resource type -> the local map it must iterate, for everything declared in the topology.
@@ -233,11 +226,16 @@ def test_every_secret_has_a_secret_manager_secret() -> None:
 def test_composite_indexes_exist() -> None:
     indexes = _locals()["firestore_composite_indexes"]
     declared = {
-        (spec["collection"], tuple((f["field_path"], f["order"]) for f in spec["fields"]))
+        (
+            spec["collection"],
+            spec["query_scope"],
+            tuple((f["field_path"], f["order"]) for f in spec["fields"]),
+        )
         for spec in indexes.values()
     }
-    for collection, fields in COMPOSITE_INDEXES:
-        assert (collection, tuple(fields)) in declared, f"no index {collection}{fields}"
+    for index in COMPOSITE_INDEXES:
+        wanted = (index.collection, index.scope, index.fields)
+        assert wanted in declared, f"no index for {index.query}: {wanted}"
     assert _resources("google_firestore_index")["composite"]["for_each"] == (
         "${local.firestore_composite_indexes}"
     )

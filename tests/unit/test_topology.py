@@ -14,7 +14,6 @@ from shared.topology import (
     AGENTS,
     TOPOLOGY,
     Function,
-    RetryPolicy,
     Schedule,
     Subscription,
     Topology,
@@ -30,33 +29,6 @@ def _ids(items: list[Function] | list[Subscription] | tuple[Schedule, ...]) -> l
     return [item.name for item in items]
 
 
-# --- RetryPolicy ------------------------------------------------------------------------
-
-
-def test_backoff_doubles_from_the_minimum_and_stops_at_the_maximum() -> None:
-    policy = RetryPolicy(minimum_backoff_s=1, maximum_backoff_s=60)
-
-    delays = [policy.backoff_seconds(attempt) for attempt in range(1, 10)]
-
-    assert delays == [1, 2, 4, 8, 16, 32, 60, 60, 60]
-
-
-def test_backoff_scales_with_the_minimum() -> None:
-    policy = RetryPolicy(minimum_backoff_s=10, maximum_backoff_s=600)
-
-    delays = [policy.backoff_seconds(attempt) for attempt in (1, 2, 3, 6, 7)]
-
-    assert delays == [10, 20, 40, 320, 600]
-
-
-def test_backoff_before_any_failed_attempt_is_the_minimum() -> None:
-    policy = RetryPolicy(minimum_backoff_s=3, maximum_backoff_s=30)
-
-    delay = policy.backoff_seconds(0)
-
-    assert delay == 3
-
-
 # --- functions and their subscriptions ------------------------------------------------
 
 
@@ -64,6 +36,7 @@ def test_each_consumer_reads_the_topic_it_is_meant_to() -> None:
     expected = {
         "supervisor-runs": "run-requests",
         "supervisor-results": "task-results",
+        "supervisor-billing": "billing-events",
         "supervisor-dead-letters": "dead-letters",
         "supervisor-sweeper": "sweeps",
         **{f"agent-{agent}": f"agent-{agent}" for agent in AGENTS},

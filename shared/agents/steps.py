@@ -1,0 +1,46 @@
+"""What a workflow step's handler gets to work one task, and how it is looked up."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from shared.agent_settings import AgentSettings
+from shared.app.run_agent import AgentOutcome, StepRecorder
+from shared.llm.types import LLM
+from shared.models import AgentTask
+from shared.ports import DataSource, Store
+from shared.workflows.registry import get_workflow
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """The adapters a step handler may use; each is built only if the handler asks for it."""
+
+    data: DataSource
+    llm: Callable[[], LLM]
+    settings: Callable[[str], AgentSettings]  # by settings name, e.g. "winback_email"
+    store: Store
+    email: Callable[[], Any]  # the EmailSender port (shared.email)
+    clock: Callable[[], datetime]
+    on_step: StepRecorder
+
+
+StepHandler = Callable[[AgentTask, StepContext], AgentOutcome]
+
+
+@cache
+def _import(path: str) -> StepHandler:
+    module, _, name = path.partition(":")
+    handler: StepHandler = getattr(importlib.import_module(module), name)
+    return handler
+
+
+def step_handler(task: AgentTask) -> StepHandler | None:
+    """The handler the task's workflow step names, or None for the agent's analysis graph."""
+    step = next((s for s in get_workflow(task.workflow).steps if s.name == task.step), None)
+    return _import(step.handler) if step and step.handler else None

@@ -1,0 +1,209 @@
+"""The agents' work in a win-back campaign: choose, draft, price, send (see
+shared.workflows.winback for the order and the approval).
+
+Figures come from code (BG/NBD, the ROI model); the model only writes the email's words, from
+the customer's first name and computed figures, never from the address. Sending goes through
+one effect record per run and customer, so a redelivered or retried task does not send again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shared.agents.steps import StepContext
+from shared.analytics.bgnbd import churn_forecast
+from shared.analytics.transactions import purchases_from_dataset
+from shared.analytics.winback import WinbackAssumptions, winback_offer_roi, winback_targets
+from shared.app.run_agent import AgentOutcome
+from shared.errors import PermanentError
+from shared.llm.templates import render
+from shared.llm.types import CompletionRequest
+from shared.models import AgentTask, LlmUsage
+
+SETTINGS = "winback_email"
+
+
+def _values(task: AgentTask, ctx: StepContext) -> dict[str, Any]:
+    """The policy's values with the run's parameters on top."""
+    return {**ctx.settings(SETTINGS).policy.values, **task.params}
+
+
+def select_customers(task: AgentTask, ctx: StepContext) -> AgentOutcome:
+    """Repeat buyers whose P(alive) fell below the ceiling, most valuable first; or the one
+    customer a cancellation names."""
+    values = _values(task, ctx)
+    dataset = ctx.data.load()
+    purchases = purchases_from_dataset(dataset)
+    forecast = churn_forecast(
+        purchases, dataset.as_of, time_unit="weeks", horizon=float(values["bgnbd_horizon_weeks"])
+    )
+    people = {c.customer_id: c for c in dataset.customers}
+    scores = {s.customer_id: s for s in forecast.customers}
+    wanted = values.get("customer_id")
+    if wanted:
+        if wanted not in people:
+            raise PermanentError(f"customer {wanted!r} is not in the {type(ctx.data).__name__}")
+        chosen_ids = [wanted]
+        rule = f"the customer {wanted} named by the trigger"
+    else:
+        floor = int(values["min_order_value_cents"])
+        targets = winback_targets(
+            forecast,
+            min_p_alive=float(values["min_p_alive"]),
+            max_p_alive=float(values["max_p_alive"]),
+        )
+        targets = [t for t in targets if (t.average_order_value_cents or 0) >= floor]
+        targets.sort(key=lambda t: (-(t.average_order_value_cents or 0), t.customer_id))
+        chosen_ids = [t.customer_id for t in targets[: int(values["max_customers"])]]
+        rule = (
+            f"{len(targets)} repeat buyers with P(alive) below {values['max_p_alive']} and an "
+            f"average order of at least {floor / 100:.2f}; the {len(chosen_ids)} most valuable"
+        )
+    last_order = {
+        p.customer_id: p.purchase_date for p in sorted(purchases, key=lambda p: p.purchase_date)
+    }
+    customers = []
+    for customer_id in chosen_ids:
+        person, score = people[customer_id], scores.get(customer_id)
+        last = last_order.get(customer_id)
+        customers.append(
+            {
+                "customer_id": customer_id,
+                "name": person.name,
+                "email": person.email,
+                "p_alive": round(score.p_alive, 4) if score else 0.0,
+                "orders": (score.frequency + 1) if score else 0,
+                "average_order_value_cents": (score.average_order_value_cents or 0) if score else 0,
+                "weeks_since_last": (dataset.as_of - last).days // 7 if last else None,
+            }
+        )
+    ctx.on_step("select", f"chose {len(customers)} customers: {rule}")
+    return AgentOutcome(
+        output={"customers": customers, "rule": rule, "versions": _versions(ctx)},
+        usage=LlmUsage(),
+    )
+
+
+class WinbackEmail(BaseModel):
+    """The words of one win-back email."""
+
+    subject: str = Field(min_length=1, max_length=150)
+    body: str = Field(min_length=1, max_length=5000)
+
+
+def draft_email(task: AgentTask, ctx: StepContext) -> AgentOutcome:
+    """One personalised email for one customer."""
+    customer = task.params["customer"]
+    settings = ctx.settings(SETTINGS)
+    prompts = settings.prompts.drafts
+    if prompts is None:
+        raise PermanentError(f"the {SETTINGS} prompts have no 'drafts' section")
+    facts = {
+        "first_name": str(customer["name"]).split()[0],
+        "orders": customer["orders"],
+        "weeks_since_last": customer["weeks_since_last"],
+        "offer": settings.policy.values["offer"],
+    }
+    request = CompletionRequest(
+        system=prompts.system,
+        prompt=render(prompts.prompt, facts),
+        facts=facts,
+        tier=settings.prompts.tier,
+        agent="marketing",
+        offline_answer={key: render(tpl, facts) for key, tpl in prompts.offline.items()},
+    )
+    email, completion = ctx.llm().structured(request, WinbackEmail)
+    ctx.on_step("draft", f"drafted '{email.subject}' with {completion.provider}")
+    output = {
+        "email": {
+            "customer_id": customer["customer_id"],
+            "to": customer["email"],
+            "name": customer["name"],
+            "subject": email.subject,
+            "body": email.body,
+        },
+        "versions": settings.versions(),
+    }
+    usage = LlmUsage(
+        provider=completion.provider,
+        model=completion.model,
+        tokens_in=completion.tokens_in,
+        tokens_out=completion.tokens_out,
+        cost_usd=completion.cost_usd,
+        calls=1,
+    )
+    return AgentOutcome(output=output, usage=usage)
+
+
+def estimate_campaign(task: AgentTask, ctx: StepContext) -> AgentOutcome:
+    """Expected cost, value and ROI of sending the offer to the drafted customers."""
+    values = _values(task, ctx)
+    targets = task.params.get("targets", [])
+    dataset = ctx.data.load()
+    basket = (
+        sum(o.amount_cents for o in dataset.orders) // len(dataset.orders) if dataset.orders else 0
+    )
+    assumptions = WinbackAssumptions(
+        value_per_purchase_cents=int(basket * float(values["gross_margin"])),
+        uplift=float(values["uplift"]),
+        offer_cost_cents=int(values["offer_cost_cents"]),
+        send_cost_cents=int(values["send_cost_cents"]),
+        baseline_purchase_rate=float(values["baseline_purchase_rate"]),
+    )
+    estimate = winback_offer_roi([float(t["p_alive"]) for t in targets], assumptions)
+    verdict = "worth sending" if estimate.worth_sending else "loses money"
+    ctx.on_step(
+        "estimate",
+        f"{len(targets)} customers: net value {estimate.net_value_cents / 100:.2f}, "
+        f"ROI {estimate.roi}, {verdict}",
+    )
+    return AgentOutcome(
+        output={"estimate": estimate.model_dump(mode="json"), "versions": _versions(ctx)},
+        usage=LlmUsage(),
+    )
+
+
+def send_email(task: AgentTask, ctx: StepContext) -> AgentOutcome:
+    """Send one customer's email once: an effect record per run and customer guards it.
+
+    A record already done sends nothing. A record left as an intent (a crash between the
+    provider's answer and the record) asks the provider whether the message left, where the
+    provider can tell; otherwise it sends again (see shared.email for each guarantee).
+    """
+    from shared.email import OutgoingEmail, idempotency_key
+
+    email = task.params["email"]
+    effect = f"email-{email['customer_id']}"
+    key = idempotency_key(task.run_id, email["customer_id"])
+    record = ctx.store.begin_effect(task.run_id, effect, ctx.clock())
+    if record.status == "done":
+        ctx.on_step("send", f"already sent to customer {email['customer_id']}")
+        return AgentOutcome(output={"sent": record.result}, usage=LlmUsage())
+    sender = ctx.email()
+    found = sender.find_sent(key) if record.attempts > 1 else None
+    sent = found or sender.send(
+        OutgoingEmail(
+            to=f"{email['name']} <{email['to']}>",
+            subject=email["subject"],
+            text=email["body"],
+            idempotency_key=key,
+        )
+    )
+    result = {
+        "customer_id": email["customer_id"],
+        "to": email["to"],
+        "subject": email["subject"],
+        "provider": sent.provider,
+        "provider_message_id": sent.provider_message_id,
+        "sent_at": ctx.clock().isoformat(),
+    }
+    ctx.store.complete_effect(task.run_id, effect, ctx.clock(), result=result)
+    how = "found already sent" if found else "sent"
+    ctx.on_step("send", f"{how} to customer {email['customer_id']} via {sent.provider}")
+    return AgentOutcome(output={"sent": result}, usage=LlmUsage())
+
+
+def _versions(ctx: StepContext) -> dict[str, str]:
+    return ctx.settings(SETTINGS).versions()

@@ -1,0 +1,73 @@
+"""One HTTP request per send, its answer mapped to sent / not sent / unknown.
+
+A send is not `VendorHttp.request_json`: a provider may answer 202 with no body (SendGrid)
+or take a form (Mailgun), and above all a 5xx or a timeout may hide an accepted message, so
+repeating it in process could send twice. `post_once` makes one request and maps the answer:
+
+    2xx                                   the response
+    429, 408, connect error or timeout    EmailNotAcceptedError (Retry-After kept)
+    other 5xx, read timeout, lost link    VendorRetryableError  (may have been sent)
+    other 4xx                             VendorPermanentError  (the provider's own words)
+
+A ConnectTimeout is a timeout before any byte left, hence "not accepted"; any later timeout
+is "may have been sent".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from shared.adapters.vendors._http import ErrorMessage, HttpPolicy, parse_retry_after
+from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
+from shared.email.errors import EmailNotAcceptedError
+
+_NOT_ACCEPTED_STATUSES = frozenset({408, 429})
+
+
+def post_once(
+    client: httpx.Client,
+    vendor: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    policy: HttpPolicy,
+    error_message: ErrorMessage,
+    json: Any = None,
+    data: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    """One POST; the successful response, or the error its failure maps to."""
+    try:
+        response = client.post(
+            url, json=json, data=data, headers=dict(headers), timeout=policy.timeout()
+        )
+    except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+        raise EmailNotAcceptedError(vendor, f"could not connect: {error!r}") from error
+    except httpx.TimeoutException as error:
+        raise VendorRetryableError(vendor, f"timed out, may have been sent: {error!r}") from error
+    except httpx.TransportError as error:
+        raise VendorRetryableError(vendor, f"connection lost: {error!r}") from error
+    if response.is_success:
+        return response
+    status = response.status_code
+    message = f"HTTP {status}: {error_text(response, error_message)}"
+    retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+    if status in _NOT_ACCEPTED_STATUSES:
+        raise EmailNotAcceptedError(vendor, message, status=status, retry_after_s=retry_after_s)
+    if status >= 500:
+        raise VendorRetryableError(vendor, message, status=status, retry_after_s=retry_after_s)
+    raise VendorPermanentError(vendor, message, status=status)
+
+
+def error_text(response: httpx.Response, error_message: ErrorMessage) -> str:
+    """The provider's explanation of a failed response, else its text or reason phrase."""
+    try:
+        message = error_message(response.json())
+    except (ValueError, TypeError, KeyError, AttributeError):
+        message = None
+    if message:
+        return message
+    text = response.text.strip()
+    return text[:300] if text else response.reason_phrase

@@ -1,0 +1,185 @@
+"""The win-back campaign through real function processes: choose, draft, price, approve, send.
+
+Emails go over SMTP to the local sink, which keeps duplicates, so "exactly once" is counted,
+not assumed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import httpx
+import pytest
+
+from emulators.cloud import LocalCloud
+from shared.adapters.firestore_store import FirestoreStore
+from shared.adapters.pubsub_bus import PubSubBus
+from shared.models import AgentTask, ApprovalStatus, RunDoc, RunStatus, TaskStatus
+from shared.topology import SWEEPS_TOPIC, agent_topic
+from tests.conftest import API_TOKEN
+from tests.e2e.conftest import start_run_via_api, wait_for_run
+from tests.support import wait_for
+
+pytestmark = pytest.mark.e2e
+
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+def wait_for_approval(store: FirestoreStore, run_id: str, timeout_s: float = 90) -> RunDoc:
+    """The run once it waits for a decision."""
+
+    def waiting() -> RunDoc | None:
+        run = store.get_run(run_id)
+        if run is not None and run.status.terminal:
+            raise AssertionError(f"run ended {run.status} before its approval: {run.summary}")
+        return run if run is not None and run.status is RunStatus.WAITING else None
+
+    return wait_for(waiting, timeout_s, f"run {run_id} to wait for approval")
+
+
+def decide(cloud: LocalCloud, run_id: str, **body: object) -> httpx.Response:
+    """POST a decision to the status page as JSON with the act token."""
+    return httpx.post(
+        f"{cloud.status_url}/api/runs/{run_id}/approvals/approve",
+        json=body,
+        headers=AUTH,
+        timeout=10,
+    )
+
+
+def sent_per_message_id(cloud: LocalCloud) -> Counter[str]:
+    """How many times each Message-ID reached the SMTP sink."""
+    assert cloud.smtp is not None
+    return cloud.smtp.count_by_message_id()
+
+
+def test_an_approved_campaign_sends_each_email_once_and_logs_it(
+    cloud: LocalCloud, store: FirestoreStore
+) -> None:
+    run_id = start_run_via_api(cloud, workflow="winback", params={"max_customers": 6})
+    run = wait_for_approval(store, run_id)
+
+    assert run.step == "approve"
+    pending = httpx.get(f"{cloud.status_url}/api/approvals", headers=AUTH, timeout=10).json()
+    proposal = next(a for a in pending["approvals"] if a["run_id"] == run_id)["proposal"]
+    assert proposal["customers"] == 6 and len(proposal["drafts"]) == 6
+    assert proposal["estimate"]["customers_targeted"] == 6
+    left_out = proposal["drafts"][0]["customer_id"]
+    assert sent_per_message_id(cloud) == Counter()  # nothing leaves before the decision
+
+    edits = {"subject": "We miss you", "exclude": [left_out]}
+    answer = decide(cloud, run_id, decision="approve", comment="go", edits=edits)
+    assert answer.status_code == 202, answer.text
+    again = decide(cloud, run_id, decision="reject")
+    assert again.status_code == 409, again.text
+
+    done = wait_for_run(store, run_id, timeout_s=90)
+    assert done.status is RunStatus.SUCCEEDED, done.failure_reasons
+    assert done.summary is not None and "5 sent" in done.summary
+    counts = sent_per_message_id(cloud)
+    assert len(counts) == 5 and set(counts.values()) == {1}
+    assert cloud.smtp is not None
+    assert {m.subject for m in cloud.smtp.messages()} == {"We miss you"}
+    events = [e.type for e in store.list_events(run_id)]
+    assert "approval.approved" in events and events[-1].startswith(("run.", "effect."))
+    approval = store.get_approval(run_id, "approve")
+    assert approval is not None and approval.decided_by == "api" and approval.comment == "go"
+    campaign = httpx.get(
+        f"{cloud.status_url}/runs/{run_id}/artifacts/campaign.csv", headers=AUTH, timeout=10
+    )
+    assert campaign.status_code == 200 and campaign.text.count("\n") == 6  # header + 5 rows
+
+    def exported() -> list[object] | None:
+        snap = store.client.collection("sheet_exports").document(run_id).get()
+        return snap.get("rows") if snap.exists else None
+
+    rows = wait_for(exported, 30, "the sheet log")
+    assert len(rows) == 5
+
+
+def test_a_rejected_campaign_sends_nothing(cloud: LocalCloud, store: FirestoreStore) -> None:
+    run_id = start_run_via_api(cloud, workflow="winback", params={"max_customers": 3})
+    wait_for_approval(store, run_id)
+
+    answer = decide(cloud, run_id, decision="reject", comment="not this month")
+
+    assert answer.status_code == 202, answer.text
+    done = wait_for_run(store, run_id)
+    assert done.status is RunStatus.CANCELLED
+    assert done.summary is not None and "rejected by api: not this month" in done.summary
+    assert sent_per_message_id(cloud) == Counter()
+    assert not store.list_tasks(run_id, step="send")
+
+
+def test_an_expired_approval_cancels_the_run_and_sends_nothing(
+    cloud: LocalCloud, store: FirestoreStore
+) -> None:
+    params = {"max_customers": 2, "approval_expires_s": 1}
+    run_id = start_run_via_api(cloud, workflow="winback", params=params)
+    wait_for_approval(store, run_id)
+
+    def swept() -> RunDoc | None:
+        # The scheduler ticks every five minutes; the test ticks it itself.
+        PubSubBus(store.client.project).publish_raw(SWEEPS_TOPIC, b"{}", {"kind": "sweep"})
+        run = store.get_run(run_id)
+        return run if run is not None and run.status.terminal else None
+
+    done = wait_for(swept, 30, "the sweeper to expire the approval", interval_s=1.0)
+
+    assert done.status is RunStatus.CANCELLED
+    approval = store.get_approval(run_id, "approve")
+    assert approval is not None and approval.status is ApprovalStatus.EXPIRED
+    late = decide(cloud, run_id, decision="approve")
+    assert late.status_code == 409
+    assert sent_per_message_id(cloud) == Counter()
+
+
+def test_a_failed_send_step_is_retried_from_that_step_only(
+    cloud: LocalCloud, store: FirestoreStore
+) -> None:
+    run_id = start_run_via_api(cloud, workflow="winback", params={"max_customers": 2})
+    wait_for_approval(store, run_id)
+    assert cloud.smtp is not None
+    cloud.smtp.stop()  # the mail server is down: every send attempt fails
+    try:
+        assert decide(cloud, run_id, decision="approve").status_code == 202
+        failed = wait_for_run(store, run_id, timeout_s=120)
+    finally:
+        cloud.smtp.start()
+    assert failed.status is RunStatus.FAILED and failed.failed_step == "send"
+    drafts_before = {t.task_id: t.attempts for t in store.list_tasks(run_id, step="draft")}
+
+    answer = httpx.post(
+        f"{cloud.status_url}/api/runs/{run_id}/retry", json={"reason": "smtp back"}, headers=AUTH
+    )
+    assert answer.status_code == 202, answer.text
+
+    def succeeded() -> RunDoc | None:
+        run = store.get_run(run_id)
+        return run if run is not None and run.status is RunStatus.SUCCEEDED else None
+
+    done = wait_for(succeeded, 60, "the retried run to succeed")
+    assert done.attempt == 2
+    assert {t.task_id: t.attempts for t in store.list_tasks(run_id, step="draft")} == drafts_before
+    assert all(t.status is TaskStatus.SUCCEEDED for t in store.list_tasks(run_id, step="send"))
+    assert len(sent_per_message_id(cloud)) == 2 and set(sent_per_message_id(cloud).values()) == {1}
+    assert "run.retried" in [e.type for e in store.list_events(run_id)]
+
+
+def _republish(store: FirestoreStore, run_id: str, step: str, count: int) -> int:
+    """Publish a second copy of `count` of the step's tasks, as Pub/Sub may redeliver."""
+    bus = PubSubBus(store.client.project)
+    tasks = store.list_tasks(run_id, step=step)[:count]
+    for task in tasks:
+        bus.publish(
+            agent_topic(task.agent),
+            AgentTask(
+                run_id=run_id,
+                task_id=task.task_id,
+                agent=task.agent,
+                workflow="winback",
+                step=step,
+                params=task.input,
+            ),
+        )
+    return len(tasks)
