@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit test-integration test-e2e lint format local-cloud topology bundle eval bench clean
+.PHONY: install browser demo test test-unit test-integration test-e2e test-browser lint format local-cloud topology bundle eval bench clean
 
 install: $(STAMP)
 
@@ -30,7 +30,17 @@ bundle: install
 local-cloud: install
 	$(BIN)/controlroom local-cloud
 
-test: install
+# Headless Chromium from Debian's packages for tests/browser (Playwright never downloads one);
+# skipped when installed. As root apt-get runs directly, otherwise through sudo.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+browser:
+	@test -x $(CHROMIUM) || { \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+test: install browser
 	$(BIN)/python -m pytest tests
 
 test-unit: install
@@ -41,6 +51,9 @@ test-integration: install
 
 test-e2e: install
 	$(BIN)/python -m pytest tests/e2e
+
+test-browser: install browser
+	$(BIN)/python -m pytest tests/browser
 
 bench: install
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)

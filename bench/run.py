@@ -12,7 +12,7 @@ Suites (`SUITES`, in the order they run):
     ingest       webhook messages/s through the webhooks function vs a bare function
     cold-start   process start to first answer, per function kind, vs a bare function
     end-to-end   weekly run latency in the local cloud vs its floors; memory per function
-    fan-out      pending: win-back at 10, 100, 1,000 customers (see FAN_OUT_PENDING)
+    fan-out      win-back at 10, 100, 1,000 customers: time and store calls per task
 
 The last three start the official emulators once and share them. Every CONTROLROOM_*
 variable of the caller is dropped first (keeping only price and model tables), so nothing
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import analytics, cold_start, end_to_end, ingest, llm_cost, retrieval
+from bench import analytics, cold_start, end_to_end, fanout, ingest, llm_cost, retrieval
 from bench.local import LocalServers, scrub_environment
 from bench.measure import BenchReport, BenchRun, SuiteFailure, render_table, write_results
 
@@ -63,14 +63,6 @@ class Suite:
     pending: str = ""
 
 
-# TODO(fan-out): win-back with 10, 100 and 1,000 customers: time per task and Firestore
-# operations per task at each size (flat is the goal). It needs the win-back workflow end to
-# end in the local cloud; add `Suite("fan-out", <runner>)` here when it lands.
-FAN_OUT_PENDING = (
-    "TODO(fan-out): win-back at 10/100/1,000 customers, time and Firestore ops per task; "
-    "waits for the win-back workflow"
-)
-
 SUITES: tuple[Suite, ...] = (
     Suite("analytics", lambda o, _: analytics.run_suite(o.orders, o.repeats, quick=o.quick)),
     Suite("retrieval", lambda o, _: retrieval.run_suite(quick=o.quick, repeats=o.repeats)),
@@ -78,7 +70,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("ingest", lambda o, s: ingest.run_suite(s, quick=o.quick, repeats=o.repeats)),
     Suite("cold-start", lambda o, s: cold_start.run_suite(s, quick=o.quick, repeats=o.repeats)),
     Suite("end-to-end", lambda o, s: end_to_end.run_suite(s, quick=o.quick)),
-    Suite("fan-out", None, pending=FAN_OUT_PENDING),
+    Suite("fan-out", lambda o, s: fanout.run_suite(s, quick=o.quick)),
 )
 
 

@@ -2,7 +2,6 @@
 
     ControlroomError
      ├── RetryableError      transient: a handler raises it so Pub/Sub redelivers with backoff
-     │    └── TaskBusyError  another delivery holds the task's lease; come back later
      └── PermanentError      can never succeed: recorded on the timeline and dead-lettered
           ├── InvalidMessageError   a Pub/Sub message that fails its schema
           ├── InvalidRequestError   an HTTP request body or parameter that is wrong (400)
@@ -44,10 +43,6 @@ class ControlroomError(Exception):
 
 class RetryableError(ControlroomError):
     """A transient failure: try the same work again later."""
-
-
-class TaskBusyError(RetryableError):
-    """Another delivery of the same task holds its lease."""
 
 
 class PermanentError(ControlroomError):

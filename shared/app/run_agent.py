@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.app.timeline import run_event
-from shared.errors import PermanentError, TaskBusyError
+from shared.errors import PermanentError
 from shared.models import AgentTask, LlmUsage, TaskDoc, TaskResult, TaskStatus
 from shared.ports import Bus, Store
 from shared.topology import TASK_RESULTS_TOPIC
@@ -43,7 +43,8 @@ def run_agent_task(
 ) -> TaskStatus:
     """Claim the task, run the agent, record the outcome and report it to the supervisor.
 
-    A duplicate of a finished task only re-reports the stored result. A transient failure
+    A duplicate of a finished task only re-reports the stored result; a duplicate of a task
+    in progress is acknowledged and does nothing. A transient failure
     is recorded on the timeline and re-raised so Pub/Sub redelivers; a permanent one fails
     the task for good.
     """
@@ -52,7 +53,23 @@ def run_agent_task(
         _report(bus, claim.task)
         return claim.task.status
     if claim.outcome == "busy":
-        raise TaskBusyError(f"task {task.task_id} is leased by another delivery")
+        # Another delivery holds the lease. Its message is not acked until the task is
+        # terminal or released, so if that delivery dies its own redelivery takes the task
+        # back; this copy is a duplicate and is acknowledged without doing anything (raising
+        # would retry it until it is dead-lettered and fails a task that is still running).
+        logger.info("task %s is leased by another delivery; duplicate ignored", task.task_id)
+        store.append_event(
+            run_event(
+                task.run_id,
+                "task.duplicate_ignored",
+                f"{task.agent}: a duplicate delivery found the task in progress and left it",
+                clock(),
+                task_id=task.task_id,
+                agent=task.agent,
+                discriminator=delivery_id,
+            )
+        )
+        return claim.task.status
     run = store.get_run(task.run_id)
     if run is not None and run.status.terminal:
         # Cancelled (or otherwise over) while this task waited: do no work, send nothing.

@@ -175,9 +175,12 @@ class _TikTokEnvelope(_Vendor):
             return self.content
         try:
             decoded = json.loads(self.content)
-        except json.JSONDecodeError as exc:
+        # Besides JSONDecodeError (a ValueError), valid JSON that Python will not load: an
+        # integer over sys.get_int_max_str_digits() (ValueError) or deep nesting (RecursionError).
+        except (ValueError, RecursionError) as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise InvalidPayloadError(
-                f"tiktok payload: content: not a JSON-encoded object ({exc.msg})"
+                f"tiktok payload: content: not a JSON-encoded object ({reason})"
             ) from exc
         if not isinstance(decoded, dict):
             raise InvalidPayloadError("tiktok payload: content: not a JSON-encoded object")

@@ -95,6 +95,7 @@ from shared.app.status_views import (
     support_stats,
 )
 from shared.errors import (
+    ControlroomError,
     ForbiddenError,
     InvalidRequestError,
     PayloadTooLargeError,
@@ -110,7 +111,14 @@ from shared.web import access
 from shared.web.charts import Series, bar_chart, column_chart
 from shared.web.responses import error_response as _json_error
 from shared.web.responses import json_response
-from shared.wiring import conversations, knowledge_base, reply_sender, services, status_records
+from shared.wiring import (
+    artifact_store,
+    conversations,
+    knowledge_base,
+    reply_sender,
+    services,
+    status_records,
+)
 from shared.workflows.registry import WORKFLOWS
 
 logger = logging.getLogger(__name__)
@@ -551,6 +559,13 @@ def _artifact(request: flask.Request, as_json: bool, run_id: str, name: str) -> 
     artifact = services().store.get_artifact(run_id, name)
     if artifact is None:
         return _error_page(request, as_json, 404, f"run {run_id!r} has no artifact {name!r}")
+    if artifact.uri and request.args.get("inline") != "1":
+        # Published to a bucket that signs links (GCS, S3): send the reader there. A local
+        # folder signs nothing, and a bucket that refuses to sign falls back to the copy here.
+        with contextlib.suppress(ControlroomError):
+            signed = artifact_store().url(run_id, name)
+            if signed:
+                return flask.Response(status=302, headers={"Location": signed})
     # The HTML report is rendered from Markdown with raw HTML disabled; the policy forbids
     # scripts in it anyway.
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": ARTIFACT_CSP}

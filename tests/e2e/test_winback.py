@@ -6,7 +6,12 @@ not assumed.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
@@ -183,3 +188,36 @@ def _republish(store: FirestoreStore, run_id: str, step: str, count: int) -> int
             ),
         )
     return len(tasks)
+
+
+STRIPE_EVENT = Path(__file__).resolve().parents[1] / "unit/payloads/webhooks"
+STRIPE_EVENT = STRIPE_EVENT / "stripe_customer_subscription_deleted.json"
+
+
+def test_a_stripe_cancellation_starts_a_win_back_for_that_customer_once(
+    cloud: LocalCloud, store: FirestoreStore
+) -> None:
+    event = json.loads(STRIPE_EVENT.read_text())
+    event["id"] = "evt_e2e_cancel_0064"
+    event["data"]["object"]["customer"] = "cus_0064"  # a customer of the sample business
+    body = json.dumps(event).encode()
+    stamp = str(int(time.time()))
+    secret = cloud.config.webhook_secrets["stripe"].encode()
+    digest = hmac.new(secret, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    headers = {"Stripe-Signature": f"t={stamp},v1={digest}", "Content-Type": "application/json"}
+
+    for _ in range(2):  # Stripe retries deliveries; the second is a duplicate
+        answer = httpx.post(f"{cloud.webhooks_url}/webhooks/stripe", content=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+
+    def started() -> RunDoc | None:
+        runs = [r for r in store.list_runs(limit=10) if r.workflow == "winback"]
+        return runs[0] if runs else None
+
+    run = wait_for_approval(store, wait_for(started, 30, "a win-back run").run_id)
+    assert run.trigger == "webhook" and run.params["customer_id"] == "cus_0064"
+    assert run.requested_by == "stripe:customer.subscription.deleted"
+    approval = store.get_approval(run.run_id, "approve")
+    assert approval is not None and approval.proposal["customers"] == 1
+    assert approval.proposal["drafts"][0]["customer_id"] == "cus_0064"
+    assert [r.run_id for r in store.list_runs(limit=10) if r.workflow == "winback"] == [run.run_id]

@@ -251,3 +251,32 @@ def test_of_two_deliveries_that_see_the_last_task_only_one_finishes_the_run(
     winner = finish_run_if_complete(run_id, "result-a", store=store, bus=bus, clock=clock)
     assert winner is RunStatus.SUCCEEDED
     assert [e.type for e in store.list_events(run_id)].count("run.succeeded") == 1
+
+
+def test_a_duplicate_of_a_task_in_progress_is_acknowledged_and_does_nothing(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    run_id = start_run(
+        RunRequest(workflow="weekly_gtm"), "msg-busy", store=store, bus=bus, clock=clock
+    )
+    task = next(t for t in _tasks_from(taps) if t.agent == "finance")
+    store.claim_task(run_id, "finance", "first-delivery", 60, clock())
+    ran: list[str] = []
+
+    def runner(t: AgentTask, on_step: StepRecorder) -> AgentOutcome:
+        ran.append(t.task_id)
+        return real_agent(t, on_step)
+
+    status = run_agent_task(
+        task, "copy-delivery", store=store, bus=bus, runner=runner, lease_s=60, clock=clock
+    )
+
+    assert status is TaskStatus.RUNNING and ran == []
+    stored = store.get_task(run_id, "finance")
+    assert stored is not None and stored.lease_owner == "first-delivery" and stored.attempts == 1
+    assert "task.duplicate_ignored" in [e.type for e in store.list_events(run_id)]
+    # The first delivery's own redelivery takes the task back and finishes it.
+    run_agent_task(
+        task, "first-delivery", store=store, bus=bus, runner=runner, lease_s=60, clock=clock
+    )
+    assert ran == ["finance"]

@@ -37,7 +37,7 @@ from bench.measure import (
     render_table,
     write_results,
 )
-from bench.run import FAN_OUT_PENDING, SUITES, select_suites
+from bench.run import SUITES, select_suites
 from shared.envelope import delivery_from_cloud_event, parse_message
 from shared.models import RunRequest
 from shared.security.signatures import verify_webhook
@@ -173,9 +173,7 @@ def test_suites_are_selected_by_name_and_fan_out_is_a_named_pending_hook() -> No
     assert len(select_suites(None)) == len(SUITES)
     with pytest.raises(SystemExit, match="unknown suite"):
         select_suites(["ingest,nope"])
-    [fan_out] = [s for s in SUITES if s.run is None]
-    assert fan_out.name == "fan-out" and fan_out.pending == FAN_OUT_PENDING
-    assert FAN_OUT_PENDING.startswith("TODO(fan-out)")
+    assert [s.name for s in SUITES if s.run is None] == []
 
 
 def test_the_environment_loses_every_setting_but_prices_and_models() -> None:

@@ -1,0 +1,136 @@
+"""Hypothesis settings and strategies shared by the property tests and the HTTP fuzzing.
+
+Every property test runs a fixed, derandomized number of examples (the same inputs on every
+run, so a failure reproduces and `make test` stays fast) and writes no example database
+into the checkout.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+PAYLOADS = Path(__file__).parent / "payloads"
+WEBHOOK_PAYLOADS = PAYLOADS / "webhooks"
+
+
+def fuzz_settings(max_examples: int) -> settings:
+    """Deterministic settings: `max_examples` inputs, no deadline, no database."""
+    return settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+def webhook_fixture(name: str) -> dict[str, Any]:
+    """A vendor's documented webhook body from tests/unit/payloads/webhooks."""
+    payload: dict[str, Any] = json.loads((WEBHOOK_PAYLOADS / f"{name}.json").read_text())
+    return payload
+
+
+# Values at the edges of what the parsers accept: the limits on text (4000) and ids (256),
+# timestamps at the end of the calendar, integers too long to turn into text, blank and
+# control characters, a lone surrogate (valid in JSON, not in UTF-8).
+EDGE_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1.5,
+    2**63,
+    253_402_300_799,
+    253_402_300_799_000,
+    253_402_300_800_000,
+    "",
+    " ",
+    "\x00",
+    "\ud800",
+    "a" * 256,
+    "a" * 257,
+    "x" * 4000,
+    "x" * 4001,
+    "evt_",
+    "text",
+    "COMMENT",
+    "im_receive_msg",
+    "zen:event-type:ticket.comment_added",
+    "customer.subscription.deleted",
+    "customer.subscription.updated",
+    "1970-01-01T00:00:00Z",
+    "9999-12-31T23:59:59+00:00",
+    "2026-02-30T00:00:00Z",
+    "2026-11-16T08:00:00",
+    [],
+    {},
+]
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.sampled_from(EDGE_VALUES),
+    # Longer than Python turns into text by default (sys.get_int_max_str_digits).
+    st.builds(pow, st.just(10), st.just(5000)),
+)
+
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.text(max_size=12), children, max_size=4),
+    ),
+    max_leaves=20,
+)
+"""Any value `json.loads` can return (and a few, like 10**5000, it refuses to produce)."""
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every position in a JSON value, the root included."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += _paths(child, (*prefix, index))
+    return found
+
+
+def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    value[path[0]] = _replace(value[path[0]], path[1:], new)
+    return value
+
+
+def _delete(value: Any, path: tuple[Any, ...]) -> Any:
+    parent = value
+    for step in path[:-1]:
+        parent = parent[step]
+    del parent[path[-1]]
+    return value
+
+
+@st.composite
+def mutated(draw: st.DrawFn, base: Any, max_changes: int = 3) -> Any:
+    """`base` with one to `max_changes` positions replaced by any JSON value, or deleted:
+    near-valid payloads that get past the first checks and probe the deeper ones."""
+    value = copy.deepcopy(base)
+    for _ in range(draw(st.integers(1, max_changes))):
+        path = draw(st.sampled_from(_paths(value)))
+        if path and draw(st.booleans()) and draw(st.booleans()):
+            value = _delete(value, path)
+        else:
+            value = _replace(value, path, draw(json_values))
+    return value
