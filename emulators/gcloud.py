@@ -60,13 +60,21 @@ def start_pubsub(project: str, log_dir: Path, port: int | None = None) -> Runnin
     return RunningEmulator("pubsub", host, process)
 
 
+# A transaction left open by a process still winding down holds its locks until the
+# emulator's lock timeout; a busy machine stretches that.
+RESET_TIMEOUT_S = 30.0
+
+
 def reset_firestore(host: str, project: str) -> None:
     """Delete every document of the project (the emulator's own reset endpoint)."""
     url = f"http://{host}/emulator/v1/projects/{project}/databases/(default)/documents"
-    for _ in range(50):
+    deadline = time.monotonic() + RESET_TIMEOUT_S
+    while True:
         response = httpx.delete(url, timeout=10)
         if response.status_code != 409:  # 409 while a transaction still holds a lock
             response.raise_for_status()
             return
-        time.sleep(0.1)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     raise RuntimeError(f"could not reset Firestore: {response.status_code} {response.text}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -37,8 +38,7 @@ class Delivery:
     @property
     def dead_letter_attempts(self) -> int | None:
         """How many deliveries failed before the message was dead-lettered."""
-        count = self.attributes.get(DEAD_LETTER_COUNT_ATTRIBUTE)
-        return int(count) if count and count.isdigit() else None
+        return _count(self.attributes.get(DEAD_LETTER_COUNT_ATTRIBUTE))
 
 
 def delivery_from_cloud_event(event_id: str, data: Any) -> Delivery:
@@ -53,17 +53,28 @@ def delivery_from_cloud_event(event_id: str, data: Any) -> Delivery:
     attributes = message.get("attributes") or {}
     if not isinstance(attributes, dict):
         raise InvalidMessageError("message attributes must be an object")
-    attempt = data.get("deliveryAttempt")
     return Delivery(
         message_id=str(message.get("messageId") or message.get("message_id") or event_id),
         data=payload,
         attributes={str(k): str(v) for k, v in attributes.items()},
-        publish_time=message.get("publishTime"),
-        subscription=data.get("subscription"),
-        delivery_attempt=int(attempt)
-        if isinstance(attempt, int | str) and str(attempt).isdigit()
-        else None,
+        publish_time=_text(message.get("publishTime")),
+        subscription=_text(data.get("subscription")),
+        delivery_attempt=_count(data.get("deliveryAttempt")),
     )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _count(value: object) -> int | None:
+    """A delivery count sent as a number or as digits; None for anything else. ASCII digits
+    only: str.isdigit() also accepts "²", which int() refuses."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value):
+        return int(value)
+    return None
 
 
 def parse_message(delivery: Delivery, expected: type[M]) -> M:
@@ -73,7 +84,9 @@ def parse_message(delivery: Delivery, expected: type[M]) -> M:
         raise InvalidMessageError(f"expected a {expected.kind!r} message, got kind {kind!r}")
     try:
         body = json.loads(delivery.data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    # JSONDecodeError and UnicodeDecodeError are ValueErrors; so is an integer over
+    # sys.get_int_max_str_digits(), and nesting too deep to load is a RecursionError.
+    except (ValueError, RecursionError) as exc:
         raise InvalidMessageError(f"payload is not JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise InvalidMessageError("payload must be a JSON object")

@@ -39,6 +39,7 @@ from pydantic import BaseModel, Field
 
 from shared.app.status_views import (
     MAX_STATS_DAYS,
+    Day,
     QueryParams,
     SupportStats,
     midnight,
@@ -69,8 +70,8 @@ class EffectCounts(Protocol):
 class KpiParams(QueryParams):
     """GET /kpis?since=&until=&tab=&minutes_per_reply=&minutes_per_email=&minutes_per_report="""
 
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
     tab: Literal["business", "technical"] = "business"
     minutes_per_reply: float = Field(default=5.0, ge=0, le=600)
     minutes_per_email: float = Field(default=3.0, ge=0, le=600)

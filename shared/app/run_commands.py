@@ -45,6 +45,11 @@ def decide_approval(
     clock: Clock,
 ) -> ApprovalDoc:
     """Record the decision once (a late or second decision is a conflict), then resume."""
+    run = store.get_run(run_id)
+    if run is None:
+        raise NotFoundError(f"no run {run_id}")
+    if run.status.terminal:
+        raise ConflictError(f"the run is {run.status.value}; there is nothing left to decide")
     now = clock()
     status = ApprovalStatus.APPROVED if body.decision == "approve" else ApprovalStatus.REJECTED
     edits = body.edits if status is ApprovalStatus.APPROVED else {}

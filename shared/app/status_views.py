@@ -68,6 +68,11 @@ class RunCursor:
 
 
 WorkflowName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+# A UTC day a query may name: windows reach back up to MAX_STATS_DAYS before their last day
+# and read a week past it (stats_window); beyond that, date arithmetic overflows (a 500).
+Day = Annotated[
+    date, Field(ge=date.min + timedelta(days=MAX_STATS_DAYS), le=date.max - timedelta(days=8))
+]
 
 
 class QueryParams(BaseModel):
@@ -86,8 +91,8 @@ class RunsParams(QueryParams):
 
     workflow: WorkflowName | None = None
     status: RunStatus | None = None
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
     cursor: str | None = None
     limit: int = Field(default=DEFAULT_RUNS, ge=1, le=MAX_RUNS)
 
@@ -138,8 +143,8 @@ def midnight(day: date) -> datetime:
 class StatsParams(QueryParams):
     """GET /support/stats?since=&until= (UTC days, inclusive; the 14 days to today by default)."""
 
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
 
     def window(self, today: date) -> tuple[date, date]:
         """The first and last day covered."""

@@ -28,7 +28,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.errors import InvalidRequestError, UnauthorizedError
@@ -419,9 +419,10 @@ def _hmac_sha256(secret: str, message: bytes) -> bytes:
 def _require_fresh(timestamp: int, now: datetime, tolerance: timedelta, name: str) -> None:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    signed_at = datetime.fromtimestamp(timestamp, UTC)
     window = int(tolerance.total_seconds())
-    age = (now - signed_at).total_seconds()
+    # In seconds, not datetimes: a signed ISO timestamp may name an instant before year 1 or
+    # after 9999 in UTC (e.g. 0001-01-01T00:00:00+14:00), which datetime cannot hold.
+    age = now.timestamp() - timestamp
     if age > tolerance.total_seconds():
         raise StaleSignatureError(
             f"{name} timestamp is {int(age)} s old, outside the {window} s replay window"

@@ -95,9 +95,22 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
-    """A tab in the test's fresh context."""
-    return context.new_page()
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A tab in the test's fresh context; a script error or a console error (a blocked
+    script or style is one: the Content-Security-Policy reports there) fails the test."""
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    tab.on(
+        "console",
+        lambda message: (
+            errors.append(f"{message.text} ({message.location.get('url')})")
+            if message.type == "error"
+            else None
+        ),
+    )
+    yield tab
+    assert errors == [], f"the browser reported errors: {errors}"
 
 
 class Screenshots:

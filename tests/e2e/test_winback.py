@@ -129,7 +129,7 @@ def test_an_expired_approval_cancels_the_run_and_sends_nothing(
         run = store.get_run(run_id)
         return run if run is not None and run.status.terminal else None
 
-    done = wait_for(swept, 30, "the sweeper to expire the approval", interval_s=1.0)
+    done = wait_for(swept, 60, "the sweeper to expire the approval", interval_s=3.0)
 
     assert done.status is RunStatus.CANCELLED
     approval = store.get_approval(run_id, "approve")
@@ -221,3 +221,25 @@ def test_a_stripe_cancellation_starts_a_win_back_for_that_customer_once(
     assert approval is not None and approval.proposal["customers"] == 1
     assert approval.proposal["drafts"][0]["customer_id"] == "cus_0064"
     assert [r.run_id for r in store.list_runs(limit=10) if r.workflow == "winback"] == [run.run_id]
+
+
+def test_a_waiting_campaign_can_be_cancelled_and_then_nothing_is_decided_or_sent(
+    cloud: LocalCloud, store: FirestoreStore
+) -> None:
+    run_id = start_run_via_api(cloud, workflow="winback", params={"max_customers": 2})
+    wait_for_approval(store, run_id)
+
+    answer = httpx.post(
+        f"{cloud.status_url}/api/runs/{run_id}/cancel", json={"reason": "wrong list"}, headers=AUTH
+    )
+
+    assert answer.status_code == 202, answer.text
+    done = wait_for_run(store, run_id)
+    assert done.status is RunStatus.CANCELLED
+    assert decide(cloud, run_id, decision="approve").status_code == 409
+    again = httpx.post(f"{cloud.status_url}/api/runs/{run_id}/cancel", json={}, headers=AUTH)
+    assert again.status_code == 409
+    cancelled = [e for e in store.list_events(run_id) if e.type == "run.cancelled"]
+    assert len(cancelled) == 1 and "by api" in cancelled[0].message
+    assert "wrong list" in cancelled[0].message
+    assert sent_per_message_id(cloud) == Counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,6 @@ EDGE_VALUES: list[Any] = [
     " ",
     "\x00",
     "\ud800",
-    "a" * 256,
-    "a" * 257,
-    "x" * 4000,
-    "x" * 4001,
     "evt_",
     "text",
     "COMMENT",
@@ -80,19 +77,46 @@ json_scalars = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=30),
     st.sampled_from(EDGE_VALUES),
-    # Longer than Python turns into text by default (sys.get_int_max_str_digits).
-    st.builds(pow, st.just(10), st.just(5000)),
+    # Text at and just over the limits on ids (256) and message text (4000).
+    st.sampled_from([256, 257, 4000, 4001]).map(lambda length: "x" * length),
 )
 
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4),
-        st.dictionaries(st.text(max_size=12), children, max_size=4),
-    ),
-    max_leaves=20,
+
+def _json_of(scalars: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        scalars,
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(st.text(max_size=12), children, max_size=4),
+        ),
+        max_leaves=20,
+    )
+
+
+json_values = _json_of(json_scalars)
+"""Any value `json.loads` can return."""
+
+
+def json_bytes(value: Any) -> bytes:
+    """`value` as JSON, integers of any length included (as a sender may write them)."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        return json.dumps(value).encode()
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+json_documents = st.one_of(
+    # Integers longer than Python turns into text by default (sys.get_int_max_str_digits):
+    # valid JSON that json.loads refuses with a ValueError that is not a JSONDecodeError.
+    _json_of(json_scalars | st.builds(pow, st.just(10), st.just(5000))).map(json_bytes),
+    # Nesting deeper than the interpreter's recursion limit: json.loads raises RecursionError.
+    st.integers(min_value=1, max_value=3000).map(lambda depth: b"[" * depth + b"]" * depth),
+    st.binary(max_size=200),
 )
-"""Any value `json.loads` can return (and a few, like 10**5000, it refuses to produce)."""
+"""Bytes a sender may POST as JSON: valid JSON of any shape, some of it more than Python's
+json module will load, and bytes that are not JSON or not UTF-8."""
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
