@@ -1,0 +1,194 @@
+"""Driving the real HTTP functions with requests schemathesis generates from their OpenAPI files.
+
+`Fuzzer.run(operation, ...)` draws requests for one documented operation (positive and negative
+generation, a fixed number of examples, the same ones on every run), sends each through
+functions-framework's own app (with signatures or a bearer token added when asked), checks the
+answer against the OpenAPI file with schemathesis's checks, and after every rejection checks
+that Firestore holds exactly the documents it held before the request.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import flask
+import httpx
+import schemathesis
+from hypothesis import given
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.unit.fuzzing import fuzz_settings
+
+REPO = Path(__file__).resolve().parents[2]
+OPENAPI = REPO / "shared" / "web" / "openapi"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+# Adds headers to a request from its method, path and exact body (a signature, a token).
+Signer = Callable[[str, str, bytes], dict[str, str]]
+# What a response says it published: the number of new messages it claims.
+PublishedClaim = Callable[[str, str, int, Any], int]
+
+
+def load_schema(name: str, app: flask.Flask) -> Any:
+    """An OpenAPI file of shared/web/openapi, sending its requests to `app` in process."""
+    schema = schemathesis.openapi.from_path(str(OPENAPI / name))
+    schema.app = app
+    return schema
+
+
+def operations(schema: Any) -> list[Any]:
+    """Every documented operation."""
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def document_count(firestore_host: str, project: str) -> int:
+    """Every document in the database, in one aggregation query over all collections."""
+    url = (
+        f"http://{firestore_host}/v1/projects/{project}/databases/(default)/documents"
+        ":runAggregationQuery"
+    )
+    query = {
+        "structuredAggregationQuery": {
+            "structuredQuery": {"from": [{"allDescendants": True}]},
+            "aggregations": [{"alias": "n", "count": {}}],
+        }
+    }
+    response = httpx.post(url, json=query, headers={"Authorization": "Bearer owner"}, timeout=10)
+    response.raise_for_status()
+    [result] = [part for part in response.json() if "result" in part]
+    return int(result["result"]["aggregateFields"]["n"]["integerValue"])
+
+
+@dataclass
+class FuzzReport:
+    """What one fuzzing run sent and got back."""
+
+    examples: Counter[str] = field(default_factory=Counter)  # by operation label
+    statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.examples.values())
+
+    def summary(self) -> str:
+        by_status = Counter(status for (_, status) in self.statuses.elements())
+        return (
+            f"{self.total} requests over {len(self.examples)} operations in {self.seconds:.1f} s; "
+            f"statuses {dict(sorted(by_status.items()))}"
+        )
+
+
+@dataclass
+class Fuzzer:
+    """Sends generated requests to one function and checks what comes back."""
+
+    client: flask.testing.FlaskClient
+    count_documents: Callable[[], int]
+    report: FuzzReport = field(default_factory=FuzzReport)
+
+    def run(
+        self,
+        operation: Any,
+        examples: int,
+        *,
+        sign: Signer | None = None,
+        expect: Callable[[Any, int, Any], None] | None = None,
+        after: Callable[[Any, int, Any], None] | None = None,
+    ) -> None:
+        """Send `examples` generated requests for `operation` (positive and negative data)."""
+        strategy = st.one_of(
+            operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+            operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+        )
+        started = time.monotonic()
+
+        @fuzz_settings(examples)
+        @given(case=strategy)
+        def send_one(case: Any) -> None:
+            self.send(case, sign=sign, expect=expect, after=after)
+
+        send_one()
+        self.report.seconds += time.monotonic() - started
+
+    def send(
+        self,
+        case: Any,
+        *,
+        sign: Signer | None,
+        expect: Callable[[Any, int, Any], None] | None,
+        after: Callable[[Any, int, Any], None] | None,
+    ) -> None:
+        kwargs = case.as_transport_kwargs()
+        headers: dict[str, str] = dict(kwargs.pop("headers"))
+        body = _body_bytes(kwargs)
+        if sign is not None:
+            headers.update(sign(kwargs["method"], kwargs["path"], body))
+        before = self.count_documents()
+        response = self.client.open(
+            kwargs["path"],
+            method=kwargs["method"],
+            headers=headers,
+            query_string=kwargs.get("query_string"),
+            data=body,
+        )
+        label = case.operation.label
+        self.report.examples[label] += 1
+        self.report.statuses[(label, response.status_code)] += 1
+        case.validate_response(response, checks=CHECKS)
+        payload = _json_or_none(response)
+        if expect is not None:
+            expect(case, response.status_code, payload)
+        if response.status_code >= 400:
+            assert self.count_documents() == before, (
+                f"{label} answered {response.status_code} {payload} but stored documents"
+            )
+        if after is not None:
+            after(case, response.status_code, payload)
+
+
+def _body_bytes(kwargs: dict[str, Any]) -> bytes:
+    """The exact bytes to send (so a signature can cover them), from the transport's kwargs."""
+    if "json" in kwargs:
+        return json.dumps(kwargs.pop("json")).encode()
+    data = kwargs.pop("data", None)
+    if data is None:
+        return b""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        return data.encode()
+    if isinstance(data, dict):
+        from urllib.parse import urlencode
+
+        return urlencode(data, doseq=True).encode()
+    raise AssertionError(f"unexpected body {type(data)}")
+
+
+def _json_or_none(response: Any) -> Any:
+    if response.mimetype != "application/json":
+        return None
+    return response.get_json(silent=True)
+
+
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

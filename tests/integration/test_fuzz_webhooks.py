@@ -1,0 +1,109 @@
+"""Fuzzing the webhooks function (shared/web/openapi/webhooks.yaml) on the official emulators.
+
+Every documented operation gets generated requests twice: once as a stranger sends them (no
+token, signatures as generated, i.e. wrong), once as the vendors and API clients do (the act
+token, every body signed with the platform's secret, so hostile JSON reaches the parsers).
+Each answer must be documented (status, content type, body schema) and never a 5xx; after
+every rejection Firestore holds exactly what it held before; and what reaches Pub/Sub is
+exactly what the answers say was accepted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from shared.topology import BILLING_EVENTS_TOPIC, RUN_REQUESTS_TOPIC, agent_topic
+from tests.conftest import API_TOKEN, WEBHOOK_SECRETS, Emulators
+from tests.integration.functions_app import function_client
+from tests.integration.fuzz_http import Fuzzer, document_count, load_schema, operations
+from tests.support import TopicTap
+from tests.unit.test_properties_signatures import SIGNERS
+
+pytestmark = pytest.mark.integration
+
+EXAMPLES = 25  # per operation and run
+SUPPORT_TOPIC = agent_topic("support")
+TOPIC_OF_PATH = {"/runs": RUN_REQUESTS_TOPIC, "/v1/runs": RUN_REQUESTS_TOPIC}
+TOPIC_OF_PATH |= {f"/webhooks/{p}": SUPPORT_TOPIC for p in ("tiktok", "linkedin", "zendesk")}
+TOPIC_OF_PATH |= {"/webhooks/generic": SUPPORT_TOPIC, "/webhooks/stripe": BILLING_EVENTS_TOPIC}
+
+
+@dataclass
+class Webhooks:
+    fuzzer: Fuzzer
+    schema: Any
+    taps: dict[str, TopicTap]
+    claimed: Counter[str]  # messages the answers say were published, by topic
+
+
+@pytest.fixture(scope="module")
+def webhooks(emulators: Emulators) -> Iterator[Webhooks]:
+    emulators.reset()
+    client = function_client("webhooks", "handle_webhook", "http")
+    schema = load_schema("webhooks.yaml", client.application)
+    topics = (RUN_REQUESTS_TOPIC, BILLING_EVENTS_TOPIC, SUPPORT_TOPIC)
+    taps = {topic: TopicTap(emulators.project, topic) for topic in topics}
+    fuzzer = Fuzzer(client, lambda: document_count(emulators.firestore.host, emulators.project))
+    yield Webhooks(fuzzer, schema, taps, Counter())
+    for tap in taps.values():
+        tap.close()
+
+
+def sign_as_the_sender(method: str, path: str, body: bytes) -> dict[str, str]:
+    """What a genuine caller adds: the bearer token, or the platform's signature of the body."""
+    if path in ("/runs", "/v1/runs"):
+        return {"Authorization": f"Bearer {API_TOKEN}"}
+    platform = path.removeprefix("/webhooks/")
+    if method != "POST" or platform not in SIGNERS:
+        return {}
+    return SIGNERS[platform](body, WEBHOOK_SECRETS[platform], str(int(time.time())))
+
+
+def test_a_stranger_is_turned_away_and_nothing_is_stored_or_published(
+    webhooks: Webhooks,
+) -> None:
+    def expect(case: Any, status: int, body: Any) -> None:
+        path = case.operation.path
+        if path in ("/runs", "/v1/runs"):
+            assert status == 401, (status, body)
+        elif case.method == "POST" and path.startswith("/webhooks/"):
+            # Size and type are checked before the signature; nothing gets past the signature.
+            assert status in (401, 413, 415), (status, body)
+
+    for operation in operations(webhooks.schema):
+        webhooks.fuzzer.run(operation, EXAMPLES, expect=expect)
+
+    for tap in webhooks.taps.values():
+        assert tap.pull(expected=1, timeout_s=2) == []
+    print(f"\nwebhooks, no credentials: {webhooks.fuzzer.report.summary()}")
+
+
+def test_signed_hostile_bodies_are_stored_once_or_refused_with_a_400(
+    webhooks: Webhooks,
+) -> None:
+    claimed = webhooks.claimed
+
+    def expect(case: Any, status: int, body: Any) -> None:
+        assert status != 401, f"a correctly signed request was refused: {body}"
+
+    def after(case: Any, status: int, body: Any) -> None:
+        path = case.operation.path
+        if path in ("/runs", "/v1/runs") and status == 202:
+            claimed[RUN_REQUESTS_TOPIC] += 1
+        elif path.startswith("/webhooks/") and case.method == "POST" and status == 200:
+            claimed[TOPIC_OF_PATH[path]] += body["accepted"]
+
+    for operation in operations(webhooks.schema):
+        webhooks.fuzzer.run(operation, EXAMPLES, sign=sign_as_the_sender, expect=expect, after=after)
+
+    for topic, tap in webhooks.taps.items():
+        published = tap.pull(expected=claimed[topic], timeout_s=10)
+        assert len(published) == claimed[topic], (topic, len(published), claimed[topic])
+        assert tap.pull(expected=1, timeout_s=1) == [], f"{topic}: more than was accepted"
+    print(f"\nwebhooks, both runs: {webhooks.fuzzer.report.summary()}; published {dict(claimed)}")
