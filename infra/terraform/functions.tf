@@ -36,8 +36,10 @@ resource "google_cloudfunctions2_function" "function" {
     service_account_email            = google_service_account.function[each.key].email
 
     environment_variables = merge(var.function_environment, {
-      GOOGLE_CLOUD_PROJECT = var.project_id
-      LOG_EXECUTION_ID     = "true"
+      GOOGLE_CLOUD_PROJECT        = var.project_id
+      LOG_EXECUTION_ID            = "true"
+      CONTROLROOM_ARTIFACT_STORE  = "gcs"
+      CONTROLROOM_ARTIFACT_BUCKET = google_storage_bucket.artifacts.name
     })
 
     dynamic "secret_environment_variables" {

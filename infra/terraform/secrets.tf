@@ -11,22 +11,31 @@ locals {
     "CONTROLROOM_ZENDESK_API_TOKEN",
     "CONTROLROOM_TIKTOK_ACCESS_TOKEN",
     "CONTROLROOM_LINKEDIN_ACCESS_TOKEN",
+    "CONTROLROOM_STATUS_TOKENS",
+    "CONTROLROOM_STATUS_SESSION_SECRET",
+    "CONTROLROOM_SMTP_PASSWORD",
+    "CONTROLROOM_SENDGRID_API_KEY",
+    "CONTROLROOM_MAILGUN_API_KEY",
   ])
 
   llm_secrets     = ["CONTROLROOM_LLM_OPENAI_API_KEY"]
   data_secrets    = ["CONTROLROOM_STRIPE_API_KEY"]
   channel_secrets = ["CONTROLROOM_SLACK_BOT_TOKEN", "CONTROLROOM_ZENDESK_API_TOKEN", "CONTROLROOM_TIKTOK_ACCESS_TOKEN", "CONTROLROOM_LINKEDIN_ACCESS_TOKEN"]
+  email_secrets   = ["CONTROLROOM_SMTP_PASSWORD", "CONTROLROOM_SENDGRID_API_KEY", "CONTROLROOM_MAILGUN_API_KEY"]
 
   # Which secrets each function reads: agents call the LLM and read business data, the
-  # support agent also replies on the vendors' channels, the sweeper re-indexes the
-  # knowledge base (embeddings), webhooks and status check bearer tokens and signatures.
+  # support agent also replies on the vendors' channels, the marketing agent sends the
+  # win-back emails, the supervisor announces finished runs on Slack, the sweeper re-indexes
+  # the knowledge base (embeddings), webhooks and status check tokens and signatures.
   function_secret_needs = {
     for name, function in local.functions : name => distinct(concat(
       startswith(function.source, "functions/agents/") ? concat(local.llm_secrets, local.data_secrets) : [],
       function.source == "functions/agents/support" ? local.channel_secrets : [],
+      function.source == "functions/agents/marketing" ? local.email_secrets : [],
+      function.source == "functions/supervisor" ? ["CONTROLROOM_SLACK_BOT_TOKEN"] : [],
       function.entry_point == "on_sweep" ? local.llm_secrets : [],
       name == "webhooks" ? ["CONTROLROOM_API_TOKEN", "CONTROLROOM_WEBHOOK_SECRETS"] : [],
-      name == "status" ? ["CONTROLROOM_API_TOKEN"] : [],
+      name == "status" ? ["CONTROLROOM_API_TOKEN", "CONTROLROOM_STATUS_TOKENS", "CONTROLROOM_STATUS_SESSION_SECRET"] : [],
     ))
   }
 

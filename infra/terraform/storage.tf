@@ -57,3 +57,26 @@ resource "google_storage_bucket" "artifacts" {
 
   depends_on = [google_project_service.api]
 }
+
+# The supervisor publishes finished runs' artifacts (reports, campaign files) to the bucket;
+# the status page reads them and signs links to them (signBlob on its own account, as Cloud
+# Run's credentials hold no private key).
+resource "google_storage_bucket_iam_member" "artifact_writer" {
+  for_each = { for name, f in local.functions : name => f if f.source == "functions/supervisor" }
+
+  bucket = google_storage_bucket.artifacts.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.function[each.key].email}"
+}
+
+resource "google_storage_bucket_iam_member" "artifact_reader" {
+  bucket = google_storage_bucket.artifacts.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.function["status"].email}"
+}
+
+resource "google_service_account_iam_member" "status_signs_links" {
+  service_account_id = google_service_account.function["status"].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.function["status"].email}"
+}

@@ -17,19 +17,19 @@ import hcl2
 import pytest
 
 from shared.adapters.firestore_indexes import COMPOSITE_INDEXES
+from shared.config import Settings
 
 TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "infra" / "terraform"
 TERRAFORM_BIN = Path("/usr/local/bin/terraform")
 
+# Every secret setting (a SecretStr, alone or in a mapping) and the API token.
 SECRET_NAMES = (
     "CONTROLROOM_API_TOKEN",
-    "CONTROLROOM_WEBHOOK_SECRETS",
-    "CONTROLROOM_LLM_OPENAI_API_KEY",
-    "CONTROLROOM_STRIPE_API_KEY",
-    "CONTROLROOM_SLACK_BOT_TOKEN",
-    "CONTROLROOM_ZENDESK_API_TOKEN",
-    "CONTROLROOM_TIKTOK_ACCESS_TOKEN",
-    "CONTROLROOM_LINKEDIN_ACCESS_TOKEN",
+    *(
+        f"CONTROLROOM_{name.upper()}"
+        for name, field in Settings.model_fields.items()
+        if "SecretStr" in str(field.annotation)
+    ),
 )
 
 # Resource type -> the local map it must iterate, for everything declared in the topology.
