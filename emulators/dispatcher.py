@@ -6,8 +6,12 @@ a binary-mode CloudEvent of type google.cloud.pubsub.topic.v1.messagePublished. 
 it; anything else nacks it (ack deadline 0), as a push endpoint's error does in the cloud:
 the emulator applies the subscription's retry policy (exponential backoff) and, after the
 maximum delivery attempts, forwards it to the dead-letter topic. No answer within the ack
-deadline leaves it to expire the same way. Unlike the emulator's own push, this carries the
-delivery attempt, as Pub/Sub does in the cloud.
+deadline leaves it to expire the same way. A function whose process is down (killed, being
+restarted) is waited for, up to INSTANCE_START_WAIT_S, as Cloud Run queues a request while it
+starts an instance: without that, a restart longer than the retry policy's few seconds would
+use up a message's delivery attempts and dead-letter a task that nothing is wrong with.
+Unlike the emulator's own push, this carries the delivery attempt, as Pub/Sub does in the
+cloud.
 
 Measured on the emulator: pushing the backoff ourselves instead (modify-ack-deadline to the
 backoff) stops redelivery altogether after the third attempt when several messages are in
@@ -34,6 +38,10 @@ from google.pubsub_v1 import types as pubsub_types
 from shared.topology import Subscription
 
 logger = logging.getLogger(__name__)
+
+# How long a delivery waits for a function whose process is down (connection refused) before
+# it counts as a failed attempt.
+INSTANCE_START_WAIT_S = 30.0
 
 PULL_TIMEOUT_S = 5.0
 MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
@@ -151,6 +159,18 @@ class SubscriptionPump:
         for _ in range(count):
             self._slots.release()
 
+    def _post(self, headers: dict[str, str], body: bytes) -> httpx.Response:
+        """POST the event; while nothing listens (the function's process is being restarted)
+        wait for it, as Cloud Run holds a request while a new instance starts instead of
+        failing it, up to INSTANCE_START_WAIT_S."""
+        deadline = time.monotonic() + INSTANCE_START_WAIT_S
+        while True:
+            try:
+                return self._http.post(self.target_url(), headers=headers, content=body)
+            except httpx.ConnectError:
+                if time.monotonic() > deadline or self._stop.wait(0.2):
+                    raise
+
     def _deliver(self, received: pubsub_types.ReceivedMessage) -> None:
         attempt = received.delivery_attempt or 1
         headers, body = cloud_event_request(self.project, self.subscription, received)
@@ -158,7 +178,7 @@ class SubscriptionPump:
         status: int | None = None
         error: str | None = None
         try:
-            response = self._http.post(self.target_url(), headers=headers, content=body)
+            response = self._post(headers, body)
             status = response.status_code
             if not response.is_success:
                 error = response.text[:500]

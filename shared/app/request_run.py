@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.models import IdempotencyRecord, RunRequest, stable_id
 from shared.ports import Bus, Store
@@ -25,6 +25,14 @@ class StartRunBody(BaseModel):
     workflow: str = Field(min_length=1, max_length=64)
     params: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, pattern=IDEMPOTENCY_KEY_PATTERN)
+
+    @field_validator("idempotency_key")
+    @classmethod
+    def _key_can_name_a_document(cls, key: str | None) -> str | None:
+        # The key is the id of its idempotency/{key} document, and Firestore refuses these.
+        if key is not None and (key in (".", "..") or (key.startswith("__") and key.endswith("__"))):
+            raise ValueError("must not be '.', '..' or start and end with '__'")
+        return key
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,17 @@ is "may have been sent".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
-from shared.adapters.vendors._http import ErrorMessage, HttpPolicy, parse_retry_after
+from shared.adapters.vendors._http import ErrorMessage, HttpPolicy, VendorHttp, parse_retry_after
 from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
+from shared.email._retry import retry_not_accepted
 from shared.email.errors import EmailNotAcceptedError
+from shared.email.message import parse_mailbox
 
 _NOT_ACCEPTED_STATUSES = frozenset({408, 429})
 
@@ -71,3 +74,62 @@ def error_text(response: httpx.Response, error_message: ErrorMessage) -> str:
         return message
     text = response.text.strip()
     return text[:300] if text else response.reason_phrase
+
+
+class HttpEmailSender:
+    """What the HTTP providers share: the client (theirs or borrowed), one POST per send
+    retried only while surely not accepted, and a VendorHttp for their lookup APIs."""
+
+    provider = "http"
+
+    def __init__(
+        self,
+        sender: str,
+        *,
+        base_url: str,
+        lookup_base_url: str,
+        headers: Mapping[str, str],
+        error_message: ErrorMessage,
+        client: httpx.Client | None,
+        policy: HttpPolicy | None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        parse_mailbox(sender)
+        self.sender = sender
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy or HttpPolicy()
+        self._headers = dict(headers)
+        self._error_message = error_message
+        self._sleep = sleep
+        self._owns_client = client is None
+        self._client = client or httpx.Client(timeout=self.policy.timeout())
+        self.http = VendorHttp(
+            self.provider,
+            lookup_base_url.rstrip("/"),
+            auth_headers=lambda: self._headers,
+            error_message=error_message,
+            client=self._client,
+            policy=self.policy,
+            sleep=sleep,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_client:
+            self._client.close()
+
+    def _post(self, path: str, **body: Any) -> httpx.Response:
+        """POST to base_url + path, repeated only while the provider surely took nothing."""
+
+        def attempt() -> httpx.Response:
+            return post_once(
+                self._client,
+                self.provider,
+                f"{self.base_url}{path}",
+                headers=self._headers,
+                policy=self.policy,
+                error_message=self._error_message,
+                **body,
+            )
+
+        return retry_not_accepted(attempt, self.policy, self._sleep)

@@ -36,16 +36,14 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
+from shared.adapters.vendors._http import HttpPolicy
 from shared.adapters.vendors.errors import VendorPermanentError
-from shared.email._http import post_once
-from shared.email._retry import retry_not_accepted
+from shared.email._http import HttpEmailSender
 from shared.email.message import (
     KEY_HEADER,
     OutgoingEmail,
     SentEmail,
     message_id_of,
-    parse_mailbox,
 )
 
 MAILGUN_API = "https://api.mailgun.net"
@@ -81,7 +79,7 @@ class _Queued(BaseModel):
     id: str
 
 
-class MailgunEmailSender:
+class MailgunEmailSender(HttpEmailSender):
     """The EmailSender port on one Mailgun sending domain."""
 
     provider = VENDOR
@@ -97,47 +95,22 @@ class MailgunEmailSender:
         policy: HttpPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        parse_mailbox(sender)
         self.domain = domain
-        self.sender = sender
-        self.base_url = base_url.rstrip("/")
-        self.policy = policy or HttpPolicy()
         token = base64.b64encode(f"api:{api_key}".encode()).decode()
-        self._headers = {"Authorization": f"Basic {token}"}
-        self._sleep = sleep
-        self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=self.policy.timeout())
-        self.http = VendorHttp(
-            VENDOR,
-            f"{self.base_url}/v3/{domain}",
-            auth_headers=lambda: self._headers,
+        super().__init__(
+            sender,
+            base_url=base_url,
+            lookup_base_url=f"{base_url.rstrip('/')}/v3/{domain}",
+            headers={"Authorization": f"Basic {token}"},
             error_message=mailgun_error_message,
-            client=self._client,
-            policy=self.policy,
+            client=client,
+            policy=policy,
             sleep=sleep,
         )
 
-    def close(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_client:
-            self._client.close()
-
     def send(self, email: OutgoingEmail) -> SentEmail:
         """POST the email's form to /messages; retried only on a 429 or a refused connection."""
-        form = messages_form(email, self.sender)
-
-        def attempt() -> httpx.Response:
-            return post_once(
-                self._client,
-                VENDOR,
-                f"{self.base_url}/v3/{self.domain}/messages",
-                headers=self._headers,
-                policy=self.policy,
-                error_message=mailgun_error_message,
-                data=form,
-            )
-
-        response = retry_not_accepted(attempt, self.policy, self._sleep)
+        response = self._post(f"/v3/{self.domain}/messages", data=messages_form(email, self.sender))
         try:
             queued_id = _Queued.model_validate(response.json()).id
         except (ValueError, ValidationError):

@@ -39,10 +39,9 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
+from shared.adapters.vendors._http import HttpPolicy
 from shared.adapters.vendors.errors import VendorPermanentError
-from shared.email._http import post_once
-from shared.email._retry import retry_not_accepted
+from shared.email._http import HttpEmailSender
 from shared.email.message import KEY_HEADER, OutgoingEmail, SentEmail, parse_mailbox
 
 SENDGRID_API = "https://api.sendgrid.com"
@@ -62,7 +61,7 @@ class _Activity(BaseModel):
     messages: list[_ActivityMessage]
 
 
-class SendGridEmailSender:
+class SendGridEmailSender(HttpEmailSender):
     """The EmailSender port on SendGrid's v3 API."""
 
     provider = VENDOR
@@ -78,46 +77,21 @@ class SendGridEmailSender:
         sleep: Callable[[float], None] = time.sleep,
         activity_lookup: bool = True,
     ) -> None:
-        parse_mailbox(sender)
-        self.sender = sender
-        self.base_url = base_url.rstrip("/")
-        self.policy = policy or HttpPolicy()
         self.activity_lookup = activity_lookup
-        self._headers = {"Authorization": f"Bearer {api_key}"}
-        self._sleep = sleep
-        self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=self.policy.timeout())
-        self.http = VendorHttp(
-            VENDOR,
-            self.base_url,
-            auth_headers=lambda: self._headers,
+        super().__init__(
+            sender,
+            base_url=base_url,
+            lookup_base_url=base_url,
+            headers={"Authorization": f"Bearer {api_key}"},
             error_message=sendgrid_error_message,
-            client=self._client,
-            policy=self.policy,
+            client=client,
+            policy=policy,
             sleep=sleep,
         )
 
-    def close(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_client:
-            self._client.close()
-
     def send(self, email: OutgoingEmail) -> SentEmail:
         """POST the email to /v3/mail/send; retried only on a 429 or a refused connection."""
-        payload = mail_send_payload(email, self.sender)
-
-        def attempt() -> httpx.Response:
-            return post_once(
-                self._client,
-                VENDOR,
-                f"{self.base_url}/v3/mail/send",
-                headers=self._headers,
-                policy=self.policy,
-                error_message=sendgrid_error_message,
-                json=payload,
-            )
-
-        response = retry_not_accepted(attempt, self.policy, self._sleep)
+        response = self._post("/v3/mail/send", json=mail_send_payload(email, self.sender))
         # Accepted: a missing id must not turn a sent email into an error.
         message_id = response.headers.get("X-Message-Id") or email.message_id
         return SentEmail(provider=VENDOR, provider_message_id=message_id)

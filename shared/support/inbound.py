@@ -10,7 +10,7 @@ Each vendor shape is a pydantic model that ignores fields it does not use, so ve
 fields freely; the fields we read are validated. A payload that fails raises
 `InvalidPayloadError` (InvalidRequestError, 400) whose message names the vendor's field path,
 e.g. `tiktok payload: content.text.body: String should have at most 4000 characters`.
-Limits: message text 1 to 4000 characters, ids 1 to 256 characters.
+Limits: message text 1 to 4000 characters, ids 1 to 256 characters without '/'.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -50,10 +51,19 @@ def _int_to_str(value: object) -> object:
     return value
 
 
+def _no_slash(value: str) -> str:
+    # Ids become parts of Firestore document ids (platform:id) and of status page paths, where
+    # "/" separates segments: an id with one could be neither stored nor addressed.
+    if "/" in value:
+        raise ValueError("must not contain '/'")
+    return value
+
+
 Id = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS),
     BeforeValidator(_int_to_str),
+    AfterValidator(_no_slash),
 ]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_ID_CHARS)]

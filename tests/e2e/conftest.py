@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,17 +17,25 @@ from tests.support import wait_for
 RUN_TIMEOUT_S = 60.0
 
 
-@pytest.fixture(scope="module")
-def cloud(emulators: Emulators, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    """The local cloud on the session's emulators (functions, delivery, scheduler)."""
-    config = LocalCloudConfig(
+def running_cloud(
+    emulators: Emulators, tmp_path_factory: pytest.TempPathFactory, **config: Any
+) -> Iterator[LocalCloud]:
+    """A local cloud on the session's emulators for one module; `config` adjusts it."""
+    settings = LocalCloudConfig(
         project=emulators.project,
         api_token=API_TOKEN,
         workdir=tmp_path_factory.mktemp("local-cloud"),
+        **config,
     )
-    local = LocalCloud(config).start(emulators=(emulators.firestore, emulators.pubsub))
+    local = LocalCloud(settings).start(emulators=(emulators.firestore, emulators.pubsub))
     yield local
     local.stop()
+
+
+@pytest.fixture(scope="module")
+def cloud(emulators: Emulators, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    """The local cloud on the session's emulators (functions, delivery, scheduler)."""
+    yield from running_cloud(emulators, tmp_path_factory)
 
 
 @pytest.fixture

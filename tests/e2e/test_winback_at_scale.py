@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from emulators.cloud import LocalCloud, LocalCloudConfig
+from emulators.cloud import LocalCloud
 from shared.adapters.firestore_store import FirestoreStore
 from shared.models import RunStatus, TaskStatus
-from tests.conftest import API_TOKEN, Emulators
+from tests.conftest import Emulators
+from tests.e2e.conftest import running_cloud
 from tests.e2e.test_winback import AUTH, _republish, decide, sent_per_message_id, wait_for_approval
 from tests.support import wait_for
 
@@ -25,25 +26,8 @@ DATA = {"CONTROLROOM_SAMPLE_CUSTOMERS": "4000"}
 @pytest.fixture(scope="module")
 def cloud(emulators: Emulators, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     """A local cloud whose insights and finance agents read a larger sample business."""
-    config = LocalCloudConfig(
-        project=emulators.project,
-        api_token=API_TOKEN,
-        workdir=tmp_path_factory.mktemp("local-cloud-scale"),
-        function_env={"agent-insights": DATA, "agent-finance": DATA},
-        scheduler=False,
-    )
-    local = LocalCloud(config).start(emulators=(emulators.firestore, emulators.pubsub))
-    yield local
-    local.stop()
-
-
-@pytest.fixture
-def store(cloud: LocalCloud, emulators: Emulators) -> FirestoreStore:
-    """The store, emptied before the test (and the SMTP sink with it)."""
-    emulators.reset()
-    if cloud.smtp is not None:
-        cloud.smtp.clear()
-    return FirestoreStore(emulators.project)
+    env = {"agent-insights": DATA, "agent-finance": DATA}
+    yield from running_cloud(emulators, tmp_path_factory, function_env=env, scheduler=False)
 
 
 def test_a_thousand_customer_campaign_sends_a_thousand_emails_and_no_more(
@@ -76,8 +60,8 @@ def test_a_thousand_customer_campaign_sends_a_thousand_emails_and_no_more(
     assert cloud.smtp is not None
     cloud.smtp.wait_for_count(200, timeout_s=240)
     cloud.kill_function("agent-marketing")  # a crash mid-send, deliveries in flight
-    _republish(store, run_id, "send", 150)
     cloud.restart_function("agent-marketing")
+    _republish(store, run_id, "send", 150)
 
     def finished() -> bool:
         current = store.get_run(run_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given
@@ -47,8 +48,11 @@ def messages_or_400(platform: str, payload: object) -> list[InboundMessage] | No
         assert message.platform == platform
         assert message.conversation_key.startswith(f"{platform}:")
         assert 1 <= len(message.text) <= 4000
-        # Whatever parses can be published and stored: it survives a JSON round trip.
+        # Whatever parses can be published and stored: it survives a JSON round trip, and the
+        # ids that name Firestore documents (platform:id) hold no path separator.
         assert InboundMessage.model_validate_json(message.model_dump_json()) == message
+        ids = (message.platform_message_id, message.conversation_key, message.user.platform_user_id)
+        assert not any("/" in part for part in ids), ids
     return messages
 
 
@@ -58,7 +62,7 @@ def stripe_event_or_400(payload: object) -> StripeEvent | None:
     except InvalidRequestError as exc:
         assert str(exc)
         return None
-    assert event.id.startswith("evt_")
+    assert event.id.startswith("evt_") and "/" not in event.id  # stripe_events/{id}
     assert StripeEvent.model_validate_json(event.model_dump_json()) == event
     return event
 
@@ -136,6 +140,81 @@ def test_any_json_is_a_stripe_event_or_a_400(payload: Any) -> None:
 @given(payload=st.sampled_from(STRIPE_FIXTURES).map(webhook_fixture).flatmap(mutated))
 def test_near_valid_stripe_events_parse_or_are_a_400(payload: Any) -> None:
     stripe_event_or_400(payload)
+
+
+ids = st.text(max_size=20) | st.integers()
+texts = st.text(min_size=1, max_size=60)
+WELL_FORMED = {
+    "generic": st.fixed_dictionaries(
+        {
+            "message_id": ids,
+            "conversation_id": ids,
+            "user": st.fixed_dictionaries({"id": ids}, optional={"name": st.text(max_size=20)}),
+            "text": texts,
+        },
+        optional={"language": st.text(max_size=8), "sent_at": st.datetimes().map(str)},
+    ),
+    "tiktok": st.fixed_dictionaries(
+        {
+            "event": st.just("im_receive_msg"),
+            "content": st.fixed_dictionaries(
+                {
+                    "conversation_id": ids,
+                    "message_id": ids,
+                    "timestamp": st.integers(min_value=0, max_value=2**45),
+                    "type": st.just("text"),
+                    "from_user": st.fixed_dictionaries({"id": ids}),
+                    "text": st.fixed_dictionaries({"body": texts}),
+                }
+            ).map(json.dumps),
+        }
+    ),
+    "zendesk": st.fixed_dictionaries(
+        {
+            "type": st.just("zen:event-type:ticket.comment_added"),
+            "id": ids,
+            "time": st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat),
+            "detail": st.fixed_dictionaries({"id": ids}),
+            "event": st.fixed_dictionaries(
+                {
+                    "comment": st.fixed_dictionaries(
+                        {"id": ids, "body": texts, "author": st.fixed_dictionaries({"id": ids})}
+                    )
+                }
+            ),
+        }
+    ),
+    "linkedin": st.fixed_dictionaries(
+        {
+            "notifications": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "notificationId": ids,
+                        "action": st.just("COMMENT"),
+                        "sourcePost": ids,
+                        "decoratedGeneratedActivity": st.fixed_dictionaries(
+                            {
+                                "comment": st.fixed_dictionaries(
+                                    {"owner": ids, "entity": ids, "text": texts}
+                                )
+                            }
+                        ),
+                    }
+                ),
+                max_size=2,
+            )
+        }
+    ),
+}
+
+
+@fuzz_settings(300)
+@given(case=st.sampled_from(sorted(WELL_FORMED)).flatmap(lambda p: st.tuples(st.just(p), WELL_FORMED[p])))
+def test_well_formed_payloads_with_any_values_parse_to_storable_messages_or_a_400(
+    case: tuple[str, Any],
+) -> None:
+    platform, payload = case
+    messages_or_400(platform, payload)
 
 
 def test_the_documented_payloads_still_parse() -> None:
