@@ -55,6 +55,8 @@ def emulators() -> Iterator[Emulators]:
     os.environ["CONTROLROOM_API_TOKEN"] = API_TOKEN
     os.environ["CONTROLROOM_STATUS_URL"] = "http://status.test"
     os.environ["CONTROLROOM_WEBHOOK_SECRETS"] = json.dumps(WEBHOOK_SECRETS)
+    # Artifacts the functions publish in-process go to the session's folder, not the checkout.
+    os.environ["CONTROLROOM_ARTIFACT_DIR"] = str(log_dir / "artifacts")
     _clear_settings_caches()
     try:
         provision_pubsub(PROJECT, TOPOLOGY)
