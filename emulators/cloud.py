@@ -64,6 +64,11 @@ class LocalCloud:
         self._owns_emulators = True
 
     @property
+    def trace_file(self) -> Path:
+        """Where every function appends its finished spans, one JSON object a line."""
+        return self.config.workdir / "traces.jsonl"
+
+    @property
     def log_dir(self) -> Path:
         """Where every process writes its log."""
         return self.config.workdir / "logs"
@@ -136,6 +141,8 @@ class LocalCloud:
             "CONTROLROOM_SMTP_RECEIVED_DIR": str((self.config.workdir / "mailbox").resolve()),
             "CONTROLROOM_ARTIFACT_STORE": "local",
             "CONTROLROOM_ARTIFACT_DIR": str((self.config.workdir / "artifacts").resolve()),
+            "CONTROLROOM_TRACE_EXPORTER": "local",
+            "CONTROLROOM_TRACE_FILE": str(self.trace_file.resolve()),
             **self.config.function_env.get(name, {}),
         }
 

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.llm.pricing import DEFAULT_PRICES, ModelPrice
 from shared.security.tokens import StatusTokens
+from shared.tracking.keys import DEFAULT_TIER_QUOTAS, TrackingKeys
 
 
 class Settings(BaseSettings):
@@ -33,7 +34,11 @@ class Settings(BaseSettings):
     pubsub_emulator_host: str | None = Field(default=None, validation_alias="PUBSUB_EMULATOR_HOST")
     # Cloud Run sets K_SERVICE to the function's name; logs carry it.
     service_name: str = Field(default="controlroom", validation_alias="K_SERVICE")
-    api_token: str = Field(default="", description="Bearer token that may start runs")
+    # A plain str (callers compare it as such) kept out of repr() and model_dump(), as the
+    # SecretStr settings are, so printing or logging the settings never shows it.
+    api_token: str = Field(
+        default="", description="Bearer token that may start runs", repr=False, exclude=True
+    )
     # Status page access (shared/security/tokens.py): name -> "<scope>:<token>", scope "read"
     # (see every page) or "act" (also resolve, approve, retry, cancel, edit settings); the
     # api_token joins as "api" with act. With no token at all the page is open for reading
@@ -44,6 +49,11 @@ class Settings(BaseSettings):
     status_session_ttl_s: int = Field(default=12 * 3600, ge=300, le=30 * 24 * 3600)
     status_url: str = Field(default="http://127.0.0.1:8080", description="Public status page URL")
     log_level: str = "INFO"
+    # OpenTelemetry (shared/tracing.py): "none" still makes, propagates and logs trace ids but
+    # exports nothing; "local" appends each span as a JSON line to trace_file (the local
+    # cloud's traces.jsonl); "gcp" exports to Cloud Trace.
+    trace_exporter: Literal["none", "local", "gcp"] = "none"
+    trace_file: Path | None = None
     # The bundled sample data set is generated as of this date (deterministic output).
     sample_as_of: date = date(2026, 11, 16)
     sample_customers: int = Field(default=400, ge=0, le=1_000_000)
@@ -58,6 +68,12 @@ class Settings(BaseSettings):
     kb_embedder: Literal["auto", "none", "hashing", "openai", "vertex", "local"] = "auto"
     # Webhook signing secrets per platform (tiktok, linkedin, zendesk, stripe, generic).
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # Tracking API (shared/tracking/keys.py): events per UTC day per tier, then each source's
+    # key and tier, {"web": {"key": "<16+ characters>", "tier": "free"}}; the daily quota is
+    # counted on this many Firestore documents per source (about that many requests a second).
+    tracking_tier_quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_TIER_QUOTAS))
+    tracking_keys: TrackingKeys = Field(default_factory=dict)
+    tracking_quota_shards: int = Field(default=16, ge=1, le=500)
     # Outbound channels: a vendor whose credentials are all unset uses the local channel (the
     # Firestore thread, a Firestore notification); partly set credentials are an error.
     tiktok_access_token: SecretStr | None = None

@@ -147,6 +147,25 @@ def handle_agent_event(event: Any, agent: str) -> None:
     _consume(event, f"agent-{agent}", handle)
 
 
+def handle_tracking_events(event: Any) -> None:
+    """profiles: apply one request's tracked events to profiles, each event at most once."""
+    from shared.tracking.models import TrackingEvents
+    from shared.tracking.profiles import apply_tracking_events
+    from shared.tracking.wiring import profiles
+
+    def handle(delivery: Delivery) -> None:
+        message = parse_message(delivery, TrackingEvents)
+        outcome = apply_tracking_events(message, profiles())
+        logger.info(
+            "events from %s: %d applied, %d duplicate(s)",
+            message.source,
+            outcome.applied,
+            outcome.duplicates,
+        )
+
+    _consume(event, "profiles", handle)
+
+
 def handle_dead_letter_event(event: Any) -> None:
     """supervisor-dead-letters: record what died on its run; never dead-letter it again."""
     from shared.app.dead_letters import record_dead_letter

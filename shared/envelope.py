@@ -17,6 +17,8 @@ M = TypeVar("M", bound=Message)
 
 DEAD_LETTER_SOURCE_ATTRIBUTE = "CloudPubSubDeadLetterSourceSubscription"
 DEAD_LETTER_COUNT_ATTRIBUTE = "CloudPubSubDeadLetterSourceDeliveryCount"
+# W3C trace context (shared/tracing.py); Pub/Sub carries it as a message attribute.
+TRACEPARENT_ATTRIBUTE = "traceparent"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,11 @@ class Delivery:
     publish_time: str | None = None
     subscription: str | None = None
     delivery_attempt: int | None = None
+
+    @property
+    def traceparent(self) -> str | None:
+        """The W3C trace context of the publishing span, when the publisher sent one."""
+        return self.attributes.get(TRACEPARENT_ATTRIBUTE)
 
     @property
     def dead_lettered_from(self) -> str | None:

@@ -1,4 +1,9 @@
-"""JSON log lines in Cloud Logging's structured format, carrying run and task ids."""
+"""JSON log lines in Cloud Logging's structured format, carrying trace, run and task ids.
+
+Inside a span (shared/tracing.py) each line has `trace_id` and `span_id`, and, when the
+project is known, Cloud Logging's own `logging.googleapis.com/trace` and `.../spanId` fields,
+so the Logs Explorer shows a line under its trace in Cloud Trace.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
+
 _EMPTY: dict[str, str] = {}
 # Never mutated: log_context() always sets a fresh merged dict.
 _log_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
@@ -21,9 +28,10 @@ _log_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
 class CloudLoggingFormatter(logging.Formatter):
     """Formats a record as one JSON object that Cloud Logging parses into fields."""
 
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, project: str | None = None) -> None:
         super().__init__()
         self.service = service
+        self.project = project
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -35,6 +43,7 @@ class CloudLoggingFormatter(logging.Formatter):
             "logging.googleapis.com/labels": dict(_log_context.get()),
         }
         entry.update(_log_context.get())
+        entry.update(self._trace_fields())
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
             entry.update(extra)
@@ -42,14 +51,26 @@ class CloudLoggingFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
+    def _trace_fields(self) -> dict[str, Any]:
+        context = trace.get_current_span().get_span_context()
+        if not context.is_valid:
+            return {}
+        trace_id, span_id = format(context.trace_id, "032x"), format(context.span_id, "016x")
+        fields: dict[str, Any] = {"trace_id": trace_id, "span_id": span_id}
+        if self.project:
+            fields["logging.googleapis.com/trace"] = f"projects/{self.project}/traces/{trace_id}"
+            fields["logging.googleapis.com/spanId"] = span_id
+            fields["logging.googleapis.com/trace_sampled"] = context.trace_flags.sampled
+        return fields
 
-def configure_logging(service: str, level: str = "INFO") -> None:
+
+def configure_logging(service: str, level: str = "INFO", project: str | None = None) -> None:
     """Send every log record to stdout as structured JSON (idempotent)."""
     root = logging.getLogger()
     if any(isinstance(h.formatter, CloudLoggingFormatter) for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(CloudLoggingFormatter(service))
+    handler.setFormatter(CloudLoggingFormatter(service, project))
     root.addHandler(handler)
     root.setLevel(level)
     # bm25s sets its own logger to DEBUG at import; its progress lines are noise here.

@@ -20,6 +20,7 @@ TASK_RESULTS_TOPIC = "task-results"
 DEAD_LETTERS_TOPIC = "dead-letters"
 SWEEPS_TOPIC = "sweeps"
 BILLING_EVENTS_TOPIC = "billing-events"
+EVENTS_TOPIC = "events"
 
 
 def agent_topic(agent: str) -> str:
@@ -156,6 +157,7 @@ def build_topology() -> Topology:
         Topic(name=DEAD_LETTERS_TOPIC, description="Messages that can never succeed"),
         Topic(name=SWEEPS_TOPIC, description="Ticks of the sweeper that finishes overdue runs"),
         Topic(name=BILLING_EVENTS_TOPIC, description="Stripe events for the workflows (churn)"),
+        Topic(name=EVENTS_TOPIC, description="What the host app's users do (tracking API)"),
         *(Topic(name=agent_topic(a), description=f"Tasks for the {a} agent") for a in AGENTS),
     ]
     pairs = [
@@ -223,6 +225,12 @@ def build_topology() -> Topology:
             tuple(agent_topic(a) for a in AGENTS),
         )
     )
+    # Tracked events update users' profiles; each message carries one request's events.
+    pairs.append(
+        _pubsub_function(
+            "profiles", "functions/profiles", "on_events", EVENTS_TOPIC, (DEAD_LETTERS_TOPIC,)
+        )
+    )
     http_functions = [
         Function(
             name="webhooks",
@@ -230,7 +238,12 @@ def build_topology() -> Topology:
             entry_point="handle_webhook",
             trigger=Trigger.HTTP,
             concurrency=80,
-            publishes_to=(RUN_REQUESTS_TOPIC, agent_topic("support"), BILLING_EVENTS_TOPIC),
+            publishes_to=(
+                RUN_REQUESTS_TOPIC,
+                agent_topic("support"),
+                BILLING_EVENTS_TOPIC,
+                EVENTS_TOPIC,
+            ),
         ),
         Function(
             name="status",

@@ -13,6 +13,7 @@ from shared.errors import PermanentError
 from shared.llm.types import LLM
 from shared.log import configure_logging
 from shared.ports import ConversationStore, DataSource
+from shared.tracing import configure_tracing
 
 if TYPE_CHECKING:
     from shared.adapters.firestore_status import FirestoreStatusRecords
@@ -170,7 +171,8 @@ def data_source() -> DataSource:
 def services() -> Services:
     """This process's services (clients connect on first use, not here)."""
     settings = get_settings()
-    configure_logging(settings.service_name, settings.log_level)
+    configure_logging(settings.service_name, settings.log_level, project=settings.project_id)
+    configure_tracing(settings.service_name, settings.trace_exporter, settings.trace_file)
     return Services(
         settings=settings,
         store=FirestoreStore(settings.project_id),

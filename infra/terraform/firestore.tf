@@ -159,3 +159,23 @@ resource "google_firestore_field" "llm_cache_expires_at" {
   # Looked up by document id only: no single-field index needed on the TTL field.
   index_config {}
 }
+
+# Tracked events are kept 90 days (the window in which a re-sent event is still caught) and
+# quota counter shards 2 days (shared/tracking/firestore.py); both carry expire_at. Run
+# timelines are also collections named "events" but have no expire_at, so TTL leaves them.
+locals {
+  # Collection groups whose documents carry expire_at (tracked events, quota shards).
+  ttl_collections = ["events", "shards"]
+}
+
+resource "google_firestore_field" "ttl" {
+  for_each = toset(local.ttl_collections)
+
+  database   = google_firestore_database.database.name
+  collection = each.key
+  field      = "expire_at"
+
+  ttl_config {}
+
+  index_config {}
+}

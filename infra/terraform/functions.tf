@@ -40,6 +40,7 @@ resource "google_cloudfunctions2_function" "function" {
       LOG_EXECUTION_ID            = "true"
       CONTROLROOM_ARTIFACT_STORE  = "gcs"
       CONTROLROOM_ARTIFACT_BUCKET = google_storage_bucket.artifacts.name
+      CONTROLROOM_TRACE_EXPORTER  = "gcp"
     })
 
     dynamic "secret_environment_variables" {

@@ -16,6 +16,15 @@ resource "google_project_iam_member" "function_datastore" {
   member  = "serviceAccount:${google_service_account.function[each.key].email}"
 }
 
+# Every function exports its spans to Cloud Trace (CONTROLROOM_TRACE_EXPORTER=gcp).
+resource "google_project_iam_member" "function_trace" {
+  for_each = local.functions
+
+  project = var.project_id
+  role    = "roles/cloudtrace.agent"
+  member  = "serviceAccount:${google_service_account.function[each.key].email}"
+}
+
 # Publisher on exactly the topics in each function's publishes_to.
 resource "google_pubsub_topic_iam_member" "function_publisher" {
   for_each = local.function_publisher_bindings

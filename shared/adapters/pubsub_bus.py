@@ -1,13 +1,20 @@
-"""The Bus port on Pub/Sub (the emulator locally through PUBSUB_EMULATOR_HOST)."""
+"""The Bus port on Pub/Sub (the emulator locally through PUBSUB_EMULATOR_HOST).
+
+Each publish is a producer span whose W3C trace context travels in the message's
+`traceparent` attribute, so the consuming function continues the same trace.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 from google.cloud import pubsub_v1
+from opentelemetry.trace import SpanKind
 
 from shared.models import Message
+from shared.tracing import inject, span
 
 PUBLISH_TIMEOUT_S = 30.0
 # The client holds a message up to max_latency hoping to batch it with others (10 ms by
@@ -36,16 +43,31 @@ class PubSubBus:
     def publish_many(self, topic: str, messages: Sequence[Message]) -> list[str]:
         """Publish messages together (in shared batches); returns their ids once all are stored."""
         path = self.client.topic_path(self.project_id, topic)
-        futures = [
-            self.client.publish(path, m.model_dump_json().encode(), **m.attributes())
-            for m in messages
-        ]
-        return [str(f.result(timeout=PUBLISH_TIMEOUT_S)) for f in futures]
+        with _publish_span(topic, len(messages)):
+            futures = [
+                self.client.publish(path, m.model_dump_json().encode(), **inject(m.attributes()))
+                for m in messages
+            ]
+            return [str(f.result(timeout=PUBLISH_TIMEOUT_S)) for f in futures]
 
     def publish_raw(self, topic: str, data: bytes, attributes: dict[str, str]) -> str:
         """Publish bytes as they are and wait for the broker's acknowledgement."""
-        future = self.client.publish(
-            self.client.topic_path(self.project_id, topic), data, **attributes
-        )
-        message_id: str = future.result(timeout=PUBLISH_TIMEOUT_S)
-        return message_id
+        with _publish_span(topic, 1) as current:
+            future = self.client.publish(
+                self.client.topic_path(self.project_id, topic), data, **inject(attributes)
+            )
+            message_id: str = future.result(timeout=PUBLISH_TIMEOUT_S)
+            current.set_attribute("messaging.message.id", message_id)
+            return message_id
+
+
+def _publish_span(topic: str, count: int) -> Any:
+    return span(
+        f"publish {topic}",
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "gcp_pubsub",
+            "messaging.destination.name": topic,
+            "messaging.batch.message_count": count,
+        },
+    )

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
+
+from opentelemetry.trace import Span, SpanKind
 
 from shared.app.timeline import run_event
 from shared.envelope import Delivery, delivery_from_cloud_event
@@ -14,6 +17,7 @@ from shared.errors import InvalidMessageError, PermanentError
 from shared.log import log_context
 from shared.ports import Bus, Store
 from shared.topology import DEAD_LETTERS_TOPIC
+from shared.tracing import extract, mark_failed, span
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +46,35 @@ def consume(
         )
         return
     run_id = delivery.attributes.get("run_id")
-    with log_context(
-        run_id=run_id, task_id=delivery.attributes.get("task_id"), message_id=delivery.message_id
+    task_id = delivery.attributes.get("task_id")
+    with (
+        consumer_span(consumer, delivery) as current,
+        log_context(run_id=run_id, task_id=task_id, message_id=delivery.message_id),
     ):
         try:
             handle(delivery)
         except PermanentError as exc:
+            mark_failed(current, exc)
             dead_letter(delivery, str(exc), consumer=consumer, store=store, bus=bus, clock=clock)
+
+
+def consumer_span(consumer: str, delivery: Delivery) -> AbstractContextManager[Span]:
+    """The span of handling one delivery, a child of the span that published it."""
+    parent = extract({"traceparent": delivery.traceparent}) if delivery.traceparent else None
+    return span(
+        f"{consumer} process",
+        kind=SpanKind.CONSUMER,
+        parent=parent,
+        attributes={
+            "messaging.system": "gcp_pubsub",
+            "messaging.message.id": delivery.message_id,
+            "messaging.gcp_pubsub.message.delivery_attempt": delivery.delivery_attempt,
+            "controlroom.consumer": consumer,
+            "controlroom.kind": delivery.attributes.get("kind"),
+            "controlroom.run_id": delivery.attributes.get("run_id"),
+            "controlroom.task_id": delivery.attributes.get("task_id"),
+        },
+    )
 
 
 def dead_letter(
@@ -77,7 +103,8 @@ def dead_letter(
     attributes = {
         **delivery.attributes,
         "rejected_by": consumer,
-        "reason": reason[:1000],
+        # Pub/Sub takes at most 1024 bytes per attribute value (the emulator does not check).
+        "reason": reason.encode()[:1000].decode(errors="ignore"),
         "original_message_id": delivery.message_id,
     }
     bus.publish_raw(DEAD_LETTERS_TOPIC, delivery.data, attributes)

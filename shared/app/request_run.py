@@ -30,7 +30,9 @@ class StartRunBody(BaseModel):
     @classmethod
     def _key_can_name_a_document(cls, key: str | None) -> str | None:
         # The key is the id of its idempotency/{key} document, and Firestore refuses these.
-        if key is not None and (key in (".", "..") or (key.startswith("__") and key.endswith("__"))):
+        if key is not None and (
+            key in (".", "..") or (key.startswith("__") and key.endswith("__"))
+        ):
             raise ValueError("must not be '.', '..' or start and end with '__'")
         return key
 

@@ -47,6 +47,7 @@ from shared.kb.embeddings import Embedder
 from shared.kb.models import Chunk
 from shared.kb.ports import ChunkSource, IndexInfo, KnowledgeStore, VectorSearcher
 from shared.kb.text import tokenize
+from shared.llm.pii import PiiMask
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +189,8 @@ class HybridRetriever:
     def _dense(self, query: str) -> list[tuple[Chunk, float]]:
         if self.vectors is None or self.embedder is None:
             return []
-        vector = self.embedder.embed_query(query)
+        # The question goes to an embedding provider: its e-mails, phones and cards do not.
+        vector = self.embedder.embed_query(PiiMask().mask(query))
         if not any(vector):  # nothing to compare (cosine of a zero vector is undefined)
             return []
         return self.vectors.nearest_chunks(vector, self.candidates)

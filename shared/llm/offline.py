@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from shared.llm.errors import LlmOutputError
+from shared.llm.pipeline import llm_span, note_usage
 from shared.llm.templates import render
 from shared.llm.types import Completion, CompletionRequest, ModelT
 
@@ -28,20 +29,26 @@ class OfflineLLM:
 
     def complete(self, request: CompletionRequest) -> Completion:
         """Deterministic text for the request; costs nothing."""
-        return self._completion(request, render(request.offline_template, request.facts))
+        with llm_span(self.provider, request, OFFLINE_MODEL) as current:
+            completion = self._completion(request, render(request.offline_template, request.facts))
+            note_usage(current, completion)
+            return completion
 
     def structured(
         self, request: CompletionRequest, schema: type[ModelT]
     ) -> tuple[ModelT, Completion]:
         """The request's offline answer (or its facts) as a `schema` instance; costs nothing."""
         answer = request.offline_answer if request.offline_answer is not None else request.facts
-        try:
-            value = schema.model_validate(answer)
-        except ValidationError as exc:
-            raise LlmOutputError(
-                f"offline answer is not a valid {schema.__name__}: {exc.error_count()} error(s)"
-            ) from exc
-        return value, self._completion(request, value.model_dump_json())
+        with llm_span(self.provider, request, OFFLINE_MODEL) as current:
+            try:
+                value = schema.model_validate(answer)
+            except ValidationError as exc:
+                raise LlmOutputError(
+                    f"offline answer is not a valid {schema.__name__}: {exc.error_count()} error(s)"
+                ) from exc
+            completion = self._completion(request, value.model_dump_json())
+            note_usage(current, completion)
+            return value, completion
 
     def _completion(self, request: CompletionRequest, text: str) -> Completion:
         return Completion(

@@ -19,8 +19,14 @@ import re
 from collections.abc import Callable
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+%-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-# 13-19 digits, optionally grouped by single spaces or dashes.
-CARD = re.compile(r"(?<![\w+])\d(?:[ -]?\d){12,18}(?![\w])")
+# 13-19 digits, written as cards are: 4-4-4-4(-3), Amex/Diners 4-6-5 or 4-6-4 (grouped by
+# a space or a dash), or in one run. Only card groupings, so that a card written right after
+# a phone number ("+44 20 7946 0958 4242 4242 4242 4242") is not read as one long number
+# that fails the Luhn check and leaves the card readable.
+CARD = re.compile(
+    r"(?<![\w+])(?:\d{4}(?:[ -]?\d{4}){3}(?:[ -]?\d{3})?|\d{4}[ -]?\d{6}[ -]?\d{4,5}|\d{13,19})"
+    r"(?![\w])"
+)
 # A run of digits and the separators phone numbers are written with; checked by _is_phone.
 PHONE = re.compile(r"(?<![\w+])(?:\+|\()?\d[\d ().\/-]{5,}\d(?![\w])")
 AREA_CODE = re.compile(r"\(\d{1,5}\)")
@@ -83,11 +89,21 @@ class PiiMask:
     def _replace(
         self, pattern: re.Pattern[str], kind: str, text: str, accept: Callable[[str], bool]
     ) -> str:
-        def substitute(match: re.Match[str]) -> str:
+        # A rejected candidate is retried from its next character rather than skipped whole:
+        # a card may start inside a longer run of digit groups that is not itself a card.
+        parts: list[str] = []
+        position = 0
+        search_from = 0
+        while (match := pattern.search(text, search_from)) is not None:
             value = match.group(0)
-            return self._placeholder(kind, value) if accept(value) else value
-
-        return pattern.sub(substitute, text)
+            if not accept(value):
+                search_from = match.start() + 1
+                continue
+            parts.append(text[position : match.start()])
+            parts.append(self._placeholder(kind, value))
+            position = search_from = match.end()
+        parts.append(text[position:])
+        return "".join(parts)
 
     def _placeholder(self, kind: str, value: str) -> str:
         if value not in self._placeholders:

@@ -17,11 +17,13 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 import tenacity
+from opentelemetry.trace import Span, SpanKind
 from pydantic import BaseModel, ValidationError
 
 from shared.llm.cache import CachedAnswer, LlmCache, cache_key
@@ -32,6 +34,7 @@ from shared.llm.provider import ChatProvider, ProviderCall, ProviderReply
 from shared.llm.tiers import check_model_map, resolve_model
 from shared.llm.types import LLM, Completion, CompletionRequest, ModelT
 from shared.models import utcnow
+from shared.tracing import span
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +126,18 @@ class ProviderLLM:
         parse: Callable[[str], T],
     ) -> tuple[T, Completion]:
         model = resolve_model(self._models, request.tier, request.agent)
+        with llm_span(self.provider, request, model) as current:
+            value, completion = self._answer_with(model, request, schema, parse)
+            note_usage(current, completion)
+            return value, completion
+
+    def _answer_with(
+        self,
+        model: str,
+        request: CompletionRequest,
+        schema: type[BaseModel] | None,
+        parse: Callable[[str], T],
+    ) -> tuple[T, Completion]:
         mask = PiiMask() if self._mask_pii else None
         system = mask.mask(request.system) if mask else request.system
         prompt = mask.mask(request.prompt) if mask else request.prompt
@@ -270,6 +285,32 @@ class ProviderLLM:
             error,
             wait,
         )
+
+
+def llm_span(provider: str, request: CompletionRequest, model: str) -> AbstractContextManager[Span]:
+    """The span of one LLM call (never its prompt: spans leave the process like logs)."""
+    return span(
+        f"llm {provider}",
+        kind=SpanKind.CLIENT,
+        attributes={
+            "gen_ai.system": provider,
+            "gen_ai.request.model": model,
+            "controlroom.llm.tier": request.tier,
+            "controlroom.agent": request.agent,
+        },
+    )
+
+
+def note_usage(current: Span, completion: Completion) -> None:
+    """Tokens, cost and cache use of an answered call, on its span."""
+    current.set_attributes(
+        {
+            "gen_ai.usage.input_tokens": completion.tokens_in,
+            "gen_ai.usage.output_tokens": completion.tokens_out,
+            "controlroom.llm.cost_usd": completion.cost_usd,
+            "controlroom.llm.cached": completion.cached,
+        }
+    )
 
 
 def _name(llm: LLM) -> str:

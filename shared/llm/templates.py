@@ -1,4 +1,9 @@
-"""Jinja templates for prompts, headlines and offline prose, with money and ratio filters."""
+"""Jinja templates for prompts, headlines and offline prose, with money and ratio filters.
+
+Templates can be edited on the status page (act scope), so they render in Jinja's sandbox:
+a template reaches the facts it is given and the filters here, never Python internals
+(`''.__class__.__mro__` and the like raise SecurityError).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 
 def _eur(cents: int | None) -> str:
@@ -30,7 +36,7 @@ def _num(value: float | None) -> str:
 
 @lru_cache(maxsize=128)
 def _compile(template: str) -> jinja2.Template:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
     env.filters["eur"] = _eur
     env.filters["pct"] = _pct
     env.filters["share"] = _share

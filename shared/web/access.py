@@ -240,7 +240,12 @@ def set_signin_nonce(response: flask.Response, nonce: str) -> None:
 def check_signin_nonce(request: flask.Request, presented: str | None) -> None:
     """ForbiddenError unless the form's nonce matches this browser's nonce cookie."""
     expected = request.cookies.get(access_config().nonce_cookie) or ""
-    if not presented or not expected or not secrets.compare_digest(presented, expected):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    if (
+        not presented
+        or not expected
+        or not secrets.compare_digest(presented.encode(), expected.encode())
+    ):
         raise ForbiddenError("the sign-in form expired or came from elsewhere; load it again")
 
 

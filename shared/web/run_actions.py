@@ -90,7 +90,10 @@ def decide(request: flask.Request, as_json: bool, run_id: str, step: str) -> fla
 
 def _decision_body(fields: dict[str, object]) -> DecisionBody:
     """A JSON body as it is; form fields `subject` and `exclude` become the edits."""
-    edits = dict(fields.pop("edits", None) or {})  # type: ignore[call-overload]
+    given = fields.pop("edits", None) or {}
+    if not isinstance(given, dict):
+        raise InvalidRequestError("edits: must be an object")
+    edits: dict[str, object] = dict(given)
     subject = str(fields.pop("subject", "") or "").strip()
     exclude = fields.pop("exclude", None)
     if subject:
@@ -98,7 +101,13 @@ def _decision_body(fields: dict[str, object]) -> DecisionBody:
     if isinstance(exclude, str):
         exclude = [part.strip() for part in exclude.replace(",", " ").split() if part.strip()]
     if exclude:
-        edits["exclude"] = list(exclude)  # type: ignore[call-overload]
+        edits["exclude"] = exclude
+    # The shapes the win-back's send step reads (a text, a set of customer ids).
+    if not isinstance(edits.get("subject", ""), str):
+        raise InvalidRequestError("edits.subject: must be text")
+    excluded = edits.get("exclude", [])
+    if not isinstance(excluded, list) or not all(isinstance(c, str) for c in excluded):
+        raise InvalidRequestError("edits.exclude: must be a list of customer ids")
     try:
         return DecisionBody.model_validate({**fields, "edits": edits})
     except ValidationError as exc:

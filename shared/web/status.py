@@ -354,7 +354,9 @@ def body_fields(request: flask.Request, limit: int, forms: bool = True) -> dict[
     if request.mimetype == "application/json":
         try:
             parsed = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors; so is an integer over
+        # sys.get_int_max_str_digits(), and nesting too deep to load is a RecursionError.
+        except (ValueError, RecursionError) as exc:
             raise InvalidRequestError(f"malformed JSON: {exc}") from exc
         if not isinstance(parsed, dict):
             raise InvalidRequestError("body must be a JSON object")

@@ -3,6 +3,8 @@
 POST /runs                     start a workflow run (bearer token, optional idempotency key)
 POST /webhooks/<platform>      a platform webhook: tiktok, linkedin, zendesk, stripe, generic
 GET  /webhooks/linkedin        LinkedIn's challenge handshake (?challengeCode=...)
+/v1/track, /v1/identify, /v1/batch, /v1/recommendations/<user>   the tracking API
+                               (shared/tracking/web.py)
 
 Every rejection is a 4xx whose message says what is wrong, and nothing was stored or
 published: size and type are checked first, then the signature, then the payload.
@@ -23,6 +25,7 @@ from shared.errors import (
     InvalidRequestError,
     PayloadTooLargeError,
     PermanentError,
+    TooManyRequestsError,
     UnsupportedMediaTypeError,
 )
 from shared.models import utcnow
@@ -43,6 +46,10 @@ def handle_webhook_request(request: flask.Request) -> flask.Response:
     try:
         if path in ("/runs", "/v1/runs") and request.method == "POST":
             return _start_run(request)
+        if path.startswith("/v1/") and path != "/v1/runs":
+            from shared.tracking.web import handle_tracking_request
+
+            return handle_tracking_request(request, path)
         if path.startswith("/webhooks/"):
             return _platform_webhook(request, path.removeprefix("/webhooks/"))
         if path == "/healthz":
@@ -50,7 +57,10 @@ def handle_webhook_request(request: flask.Request) -> flask.Response:
         return json_response({"error": f"no route for {request.method} {request.path}"}, 404)
     except PermanentError as exc:
         logger.info("rejected %s %s: %s", request.method, request.path, exc)
-        return error_response(exc)
+        response = error_response(exc)
+        if isinstance(exc, TooManyRequestsError):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
 
 def _start_run(request: flask.Request) -> flask.Response:
@@ -113,7 +123,9 @@ def _body(request: flask.Request) -> bytes:
 def _json_object(body: bytes) -> dict[str, object]:
     try:
         parsed = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    # JSONDecodeError and UnicodeDecodeError are ValueErrors; so is an integer over
+    # sys.get_int_max_str_digits(), and nesting too deep to load is a RecursionError.
+    except (ValueError, RecursionError) as exc:
         raise InvalidRequestError(f"malformed JSON: {exc}") from exc
     if not isinstance(parsed, dict):
         raise InvalidRequestError("body must be a JSON object")

@@ -1,8 +1,7 @@
 """Hypothesis settings and strategies shared by the property tests and the HTTP fuzzing.
 
 Every property test runs a fixed, derandomized number of examples (the same inputs on every
-run, so a failure reproduces and `make test` stays fast) and writes no example database
-into the checkout.
+run, so a failure reproduces and `make test` stays fast) and writes nothing into the checkout.
 """
 
 from __future__ import annotations
@@ -10,11 +9,17 @@ from __future__ import annotations
 import copy
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis caches what it learns (constants of the code under test) under .hypothesis/;
+# keep it out of the checkout.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "controlroom-hypothesis")
 
 PAYLOADS = Path(__file__).parent / "payloads"
 WEBHOOK_PAYLOADS = PAYLOADS / "webhooks"

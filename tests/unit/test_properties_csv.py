@@ -166,7 +166,9 @@ def export_sets(draw: st.DrawFn) -> dict[str, str]:
 
 @fuzz_settings(250)
 @given(files=export_sets())
-def test_any_export_loads_into_a_consistent_data_set_or_a_clear_error(files: dict[str, str]) -> None:
+def test_any_export_loads_into_a_consistent_data_set_or_a_clear_error(
+    files: dict[str, str],
+) -> None:
     dataset = load(dict(files))
     if dataset is not None:
         assert_consistent(dataset)

@@ -209,7 +209,11 @@ WELL_FORMED = {
 
 
 @fuzz_settings(300)
-@given(case=st.sampled_from(sorted(WELL_FORMED)).flatmap(lambda p: st.tuples(st.just(p), WELL_FORMED[p])))
+@given(
+    case=st.sampled_from(sorted(WELL_FORMED)).flatmap(
+        lambda p: st.tuples(st.just(p), WELL_FORMED[p])
+    )
+)
 def test_well_formed_payloads_with_any_values_parse_to_storable_messages_or_a_400(
     case: tuple[str, Any],
 ) -> None:

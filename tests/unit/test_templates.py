@@ -59,3 +59,11 @@ def test_render_strips_surrounding_whitespace_and_does_not_escape() -> None:
     text = render("\n  {{ a }} & {{ b }}  \n", {"a": "<R&D>", "b": "x"})
 
     assert text == "<R&D> & x"
+
+
+def test_a_template_cannot_reach_python_internals() -> None:
+    # Templates are editable on the status page; the sandbox keeps them to their facts.
+    hostile = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        render(hostile, {})

@@ -39,6 +39,7 @@ def test_each_consumer_reads_the_topic_it_is_meant_to() -> None:
         "supervisor-billing": "billing-events",
         "supervisor-dead-letters": "dead-letters",
         "supervisor-sweeper": "sweeps",
+        "profiles": "events",
         **{f"agent-{agent}": f"agent-{agent}" for agent in AGENTS},
     }
 

@@ -21,10 +21,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
+from shared.tracing import span
 
 QueryParams = Sequence[tuple[str, str]]  # pairs, so a key may repeat (expand[])
 # Pulls the vendor's message out of a decoded error body; None when it has none.
@@ -96,7 +99,19 @@ class VendorHttp:
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._attempt, method, path, params, json)
+        # One client span per call, retries included; no trace header goes to the vendor.
+        with span(
+            f"{self.vendor} {method}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "http.request.method": method,
+                "server.address": httpx.URL(self.base_url).host,
+                "controlroom.vendor": self.vendor,
+            },
+        ) as current:
+            result = retrying(self._attempt, method, path, params, json)
+            current.set_attribute("controlroom.attempts", retrying.statistics["attempt_number"])
+            return result
 
     def _worth_waiting_for(self, error: BaseException) -> bool:
         if not isinstance(error, VendorRetryableError):
@@ -123,6 +138,7 @@ class VendorHttp:
             raise VendorRetryableError(self.vendor, f"timed out: {error!r}") from error
         except httpx.TransportError as error:
             raise VendorRetryableError(self.vendor, f"connection failed: {error!r}") from error
+        trace.get_current_span().set_attribute("http.response.status_code", response.status_code)
         return self._decode(response)
 
     def _decode(self, response: httpx.Response) -> Any:

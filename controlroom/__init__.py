@@ -1,0 +1,1 @@
+"""controlroom's client libraries for host applications (`controlroom.sdk`)."""

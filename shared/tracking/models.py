@@ -1,0 +1,230 @@
+"""Shapes of the tracking API: request bodies, the published event, the profile documents.
+
+A request item (`TrackBody`, `IdentifyBody`, or either inside `BatchBody`) becomes one
+`TrackedEvent` once accepted: its message id settled, its time and source stamped. Accepted
+events travel as one `TrackingEvents` message per request on the `events` topic.
+
+Idempotency: an item's `message_id` identifies it (the SDK sends a UUID per event, as
+Segment's libraries do). When an item has none, the id is derived from a hash of the source
+and the item's canonical JSON, so a client re-sending the same body is still deduplicated;
+if the item has no `timestamp` either, the receive time joins the hash (two identical
+untimed events are different events), so such re-sends are not deduplicated.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from shared.models import Message, stable_id
+
+MAX_BATCH_ITEMS = 500
+MAX_PROPERTY_DEPTH = 8
+RECENT_EVENTS = 20
+
+
+def _json_document(value: dict[str, Any]) -> dict[str, Any]:
+    """Properties and traits: JSON objects Firestore can store (no empty keys, not too deep)."""
+    _check_node(value, 1)
+    return value
+
+
+def _check_node(value: Any, depth: int) -> None:
+    if depth > MAX_PROPERTY_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_PROPERTY_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not key:
+                raise ValueError("keys must not be empty")
+            _check_node(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_node(item, depth + 1)
+
+
+def _document_id(value: str) -> str:
+    if value in (".", "..") or (value.startswith("__") and value.endswith("__")):
+        raise ValueError('must not be "." or ".." or look like __reserved__')
+    return value
+
+
+# A Firestore document id: no slash or control character, not "."/"..", not __reserved__.
+Identifier = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=256, pattern=r"^[^/\x00-\x1f]+$"),
+    AfterValidator(_document_id),
+]
+EventName = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
+]
+MessageId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(_json_document)]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A timestamp without a zone is taken as UTC, as Segment's API does."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+Timestamp = Annotated[datetime | None, AfterValidator(_aware)]
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timestamp: Timestamp = None
+    message_id: MessageId | None = None
+    context: JsonObject = Field(default_factory=dict)
+
+
+class TrackBody(_Item):
+    """POST /v1/track: something a user did."""
+
+    type: Literal["track"] = "track"
+    user_id: Identifier | None = None
+    anonymous_id: Identifier | None = None
+    event: EventName
+    properties: JsonObject = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _someone(self) -> TrackBody:
+        if self.user_id is None and self.anonymous_id is None:
+            raise ValueError("user_id or anonymous_id is required")
+        return self
+
+
+class IdentifyBody(_Item):
+    """POST /v1/identify: who a user is (traits merge into the profile)."""
+
+    type: Literal["identify"] = "identify"
+    user_id: Identifier
+    anonymous_id: Identifier | None = None
+    traits: JsonObject = Field(default_factory=dict)
+
+
+class _TrackItem(TrackBody):
+    type: Literal["track"]
+
+
+class _IdentifyItem(IdentifyBody):
+    type: Literal["identify"]
+
+
+BatchItem = Annotated[_TrackItem | _IdentifyItem, Field(discriminator="type")]
+
+
+class BatchBody(BaseModel):
+    """POST /v1/batch: up to MAX_BATCH_ITEMS track and identify items, each with its `type`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    batch: list[BatchItem] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)
+    context: JsonObject = Field(default_factory=dict)
+
+
+class TrackedEvent(BaseModel):
+    """One accepted track or identify, as published and as applied to a profile."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message_id: str
+    type: Literal["track", "identify"]
+    source: str
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    event: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    traits: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+    timestamp: datetime
+    received_at: datetime
+
+    @property
+    def profile_key(self) -> tuple[Literal["user", "anonymous"], str]:
+        """Whose profile this event updates: the user's, else the anonymous visitor's."""
+        if self.user_id is not None:
+            return "user", self.user_id
+        assert self.anonymous_id is not None  # both bodies guarantee one of them
+        return "anonymous", self.anonymous_id
+
+    @property
+    def name(self) -> str:
+        """The counter this event increments: its event name, or "identify"."""
+        return self.event if self.type == "track" and self.event else self.type
+
+    @property
+    def event_id(self) -> str:
+        """The document id of this event, unique per source and message id."""
+        return stable_id("tracked-event", self.source, self.message_id, length=32)
+
+
+def accept_item(item: TrackBody | IdentifyBody, source: str, received_at: datetime) -> TrackedEvent:
+    """The event an accepted item becomes (its message id settled, see the module's note)."""
+    message_id = item.message_id or derive_message_id(item, source, received_at)
+    return TrackedEvent(
+        message_id=message_id,
+        type=item.type,
+        source=source,
+        user_id=item.user_id,
+        anonymous_id=item.anonymous_id,
+        event=item.event if isinstance(item, TrackBody) else None,
+        properties=item.properties if isinstance(item, TrackBody) else {},
+        traits=item.traits if isinstance(item, IdentifyBody) else {},
+        context=item.context,
+        timestamp=item.timestamp or received_at,
+        received_at=received_at,
+    )
+
+
+def derive_message_id(item: TrackBody | IdentifyBody, source: str, received_at: datetime) -> str:
+    """A message id from the item's content (and the receive time when it has no timestamp)."""
+    canonical = json.dumps(item.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    when = "" if item.timestamp is not None else received_at.isoformat()
+    return "derived-" + stable_id(source, canonical, when, length=32)
+
+
+class TrackingEvents(Message):
+    """The events of one accepted request, published on the `events` topic."""
+
+    kind: ClassVar[str] = "tracking_events"
+    source: str
+    events: list[TrackedEvent] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)
+
+    def attributes(self) -> dict[str, str]:
+        """Routing attributes, with the source that sent the events."""
+        return {**super().attributes(), "source": self.source}
+
+
+class ProfileDoc(BaseModel):
+    """profiles/{user_id} (or anonymous_profiles/{anonymous_id}) as stored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    traits: dict[str, Any] = Field(default_factory=dict)
+    counters: dict[str, int] = Field(default_factory=dict)
+    event_count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    anonymous_ids: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+
+
+class Profile(BaseModel):
+    """A profile as read: the document, and its most recent events (newest first)."""
+
+    kind: Literal["user", "anonymous"]
+    id: str
+    doc: ProfileDoc
+    recent_events: list[TrackedEvent] = Field(default_factory=list)

@@ -1,0 +1,45 @@
+"""The tracking API's adapters, built from settings once per process (entry points only)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from shared.tracking.firestore import FirestoreProfiles, FirestoreQuota, FirestoreRecommendations
+from shared.tracking.keys import TrackingKeyTable
+from shared.wiring import services
+
+
+@lru_cache(maxsize=1)
+def key_table() -> TrackingKeyTable:
+    """The configured tracking keys with their tiers' quotas."""
+    settings = services().settings
+    return TrackingKeyTable.build(settings.tracking_keys, settings.tracking_tier_quotas)
+
+
+@lru_cache(maxsize=1)
+def quota() -> FirestoreQuota:
+    """The sharded daily counters, sharing the store's client."""
+    svc = services()
+    return FirestoreQuota(
+        svc.settings.project_id, client=svc.store.client, shards=svc.settings.tracking_quota_shards
+    )
+
+
+@lru_cache(maxsize=1)
+def profiles() -> FirestoreProfiles:
+    """The profiles in Firestore, sharing the store's client."""
+    svc = services()
+    return FirestoreProfiles(svc.settings.project_id, client=svc.store.client)
+
+
+@lru_cache(maxsize=1)
+def recommendations() -> FirestoreRecommendations:
+    """The stored rankings, sharing the store's client."""
+    svc = services()
+    return FirestoreRecommendations(svc.settings.project_id, client=svc.store.client)
+
+
+def clear_caches() -> None:
+    """Forget every adapter (tests that change the settings)."""
+    for cached in (key_table, quota, profiles, recommendations):
+        cached.cache_clear()
