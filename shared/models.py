@@ -258,10 +258,12 @@ class Artifact(Document):
 
 
 class EffectRecord(Document):
-    """runs/{run_id}/effects/{step}: a side effect on an outside system, intended then done."""
+    """runs/{run_id}/effects/{step}: a side effect on an outside system, intended then done
+    (shared.effects)."""
 
     step: str
     status: Literal["intent", "done"] = "intent"
+    intent: dict[str, Any] | None = None  # what the first attempt decided to do
     attempts: int = 1
     started_at: datetime
     done_at: datetime | None = None

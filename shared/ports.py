@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from shared.effects import EffectLedger
 from shared.models import (
     ApprovalDoc,
     ApprovalStatus,
     Artifact,
-    EffectRecord,
     IdempotencyRecord,
     LlmUsage,
     Message,
@@ -27,7 +27,6 @@ from shared.support.records import (
     ConversationDoc,
     InboundRecord,
     MessageDoc,
-    OutboxRecord,
     TicketDoc,
 )
 
@@ -43,7 +42,7 @@ class TaskClaim:
     outcome: str  # "claimed" | "terminal" | "busy"
 
 
-class Store(Protocol):
+class Store(EffectLedger, Protocol):
     """Durable state of runs, tasks, timelines and idempotency records."""
 
     def create_run(self, run: RunDoc, tasks: list[TaskDoc], events: list[RunEvent]) -> bool:
@@ -192,16 +191,6 @@ class Store(Protocol):
         """Store a Stripe event once; False when it was stored before."""
         ...
 
-    def begin_effect(self, run_id: str, step: str, now: datetime) -> EffectRecord:
-        """Record the intent of a side effect (once); returns the record as it now stands."""
-        ...
-
-    def complete_effect(
-        self, run_id: str, step: str, now: datetime, result: dict[str, Any] | None = None
-    ) -> None:
-        """Mark a side effect done, with what the outside system answered."""
-        ...
-
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         """Store the record; if the key was used already return that earlier record."""
         ...
@@ -231,7 +220,7 @@ class DataSource(Protocol):
         ...
 
 
-class ConversationStore(Protocol):
+class ConversationStore(EffectLedger, Protocol):
     """Support conversations: inbound idempotency, threads, replies, tickets."""
 
     def record_inbound(self, message: InboundMessage, now: datetime) -> InboundRecord:
@@ -250,16 +239,12 @@ class ConversationStore(Protocol):
         """A conversation's messages, oldest first."""
         ...
 
-    def claim_outbox(self, record: OutboxRecord) -> OutboxRecord:
-        """Create the reply's outbox entry once; returns the entry that exists."""
+    def complete_reply(self, run_id: str, reply: MessageDoc, key: str, now: datetime) -> None:
+        """In one batch: the reply effect done, the reply in the thread, the thread answered."""
         ...
 
-    def complete_reply(self, record: OutboxRecord, reply: MessageDoc, now: datetime) -> None:
-        """Mark the outbox entry sent, add the reply to the thread, mark it answered."""
-        ...
-
-    def escalate(self, ticket: TicketDoc, now: datetime) -> bool:
-        """Create the ticket once and mark the conversation escalated; False if it existed."""
+    def escalate(self, run_id: str, ticket: TicketDoc, now: datetime) -> None:
+        """In one batch: the ticket effect done, the ticket, the conversation escalated."""
         ...
 
     def notify(self, notification_id: str, text: str, now: datetime) -> bool:
@@ -280,14 +265,15 @@ class ConversationStore(Protocol):
 
     def complete_resolution(
         self,
-        record: OutboxRecord,
+        run_id: str,
         reply: MessageDoc,
         resolution: Resolution,
         draft: KbDraftDoc,
+        key: str,
         now: datetime,
-    ) -> bool:
-        """Atomically: outbox sent, the person's reply, ticket solved, conversation resolved,
-        KB draft created; False if another resolve did it."""
+    ) -> None:
+        """In one batch: the resolve effect done, the person's reply, ticket solved,
+        conversation resolved, KB draft created."""
         ...
 
     def get_kb_draft(self, draft_id: str) -> KbDraftDoc | None:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from google.cloud import pubsub_v1
 from google.pubsub_v1 import types as pubsub_types
+
+from shared.adapters.firestore_conversations import FirestoreConversations
+from shared.effects import support_run_id
+from shared.support.records import TicketDoc
 
 T = TypeVar("T")
 
@@ -90,3 +95,11 @@ class TopicTap:
         """Delete the tap subscription."""
         self.subscriber.delete_subscription(request={"subscription": self.path})
         self.subscriber.close()
+
+
+def open_ticket(store: FirestoreConversations, ticket: TicketDoc, now: datetime) -> None:
+    """Seed an escalation the way the support agent makes one: its effect record, then the
+    batch that writes the ticket and marks the record done."""
+    run_id = support_run_id(ticket.message_id)
+    store.begin_effect(run_id, "ticket", now)
+    store.escalate(run_id, ticket, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -9,16 +10,17 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.adapters.firestore_base import FirestoreAdapter
+from shared.adapters.firestore_effects import FirestoreEffects, effect_done
 from shared.app.resolve_conversation import KbDraftDoc, Resolution
 from shared.support.inbound import InboundMessage
 from shared.support.records import (
     ConversationDoc,
     InboundRecord,
     MessageDoc,
-    OutboxRecord,
     TicketDoc,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def inbound_id(message: InboundMessage) -> str:
@@ -26,8 +28,8 @@ def inbound_id(message: InboundMessage) -> str:
     return f"{message.platform}:{message.platform_message_id}"
 
 
-class FirestoreConversations(FirestoreAdapter):
-    """Conversations, messages, outbox and tickets in Firestore."""
+class FirestoreConversations(FirestoreEffects):
+    """Conversations, messages, tickets and the effect records of their replies in Firestore."""
 
     def _conversation(self, key: str) -> firestore.DocumentReference:
         return self.client.collection("conversations").document(key)
@@ -95,32 +97,26 @@ class FirestoreConversations(FirestoreAdapter):
         docs = self._conversation(key).collection("messages").order_by("at").stream()
         return [MessageDoc.model_validate(d.to_dict()) for d in docs]
 
-    def claim_outbox(self, record: OutboxRecord) -> OutboxRecord:
-        """Create the reply's outbox entry once; returns the entry that exists."""
-        ref = self.client.collection("outbox").document(record.outbox_id)
-        try:
-            ref.create(record.model_dump())
-        except gexc.AlreadyExists:
-            return OutboxRecord.model_validate(ref.get().to_dict())
-        return record
-
-    def complete_reply(self, record: OutboxRecord, reply: MessageDoc, now: datetime) -> None:
-        """Mark the outbox entry sent, add the reply to the thread, mark it answered."""
-        conversation = self._conversation(record.conversation_key)
+    def complete_reply(self, run_id: str, reply: MessageDoc, key: str, now: datetime) -> None:
+        """In one batch: the reply effect done, the reply in the thread, the thread answered."""
+        conversation = self._conversation(key)
         batch = self.client.batch()
-        batch.update(self.client.collection("outbox").document(record.outbox_id), {"sent_at": now})
+        batch.update(
+            self.effect_ref(run_id, "reply"), effect_done(now, {"message": reply.message_id})
+        )
         batch.set(
             conversation.collection("messages").document(reply.message_id), reply.model_dump()
         )
         batch.update(conversation, {"status": "answered", "updated_at": now})
         batch.commit()
 
-    def escalate(self, ticket: TicketDoc, now: datetime) -> bool:
-        """Create the ticket once and mark the conversation escalated; False if it existed."""
+    def escalate(self, run_id: str, ticket: TicketDoc, now: datetime) -> None:
+        """In one batch: the ticket effect done, the ticket, the conversation escalated."""
         batch = self.client.batch()
-        batch.create(
-            self.client.collection("tickets").document(ticket.ticket_id), ticket.model_dump()
+        batch.update(
+            self.effect_ref(run_id, "ticket"), effect_done(now, {"ticket": ticket.ticket_id})
         )
+        batch.set(self.client.collection("tickets").document(ticket.ticket_id), ticket.model_dump())
         batch.update(
             self._conversation(ticket.conversation_key),
             {
@@ -130,11 +126,7 @@ class FirestoreConversations(FirestoreAdapter):
                 "updated_at": now,
             },
         )
-        try:
-            batch.commit()
-        except gexc.AlreadyExists:
-            return False
-        return True
+        batch.commit()
 
     def notify(self, notification_id: str, text: str, now: datetime) -> bool:
         """Record a notification for people once (the local stand-in for Slack)."""
@@ -176,17 +168,21 @@ class FirestoreConversations(FirestoreAdapter):
 
     def complete_resolution(
         self,
-        record: OutboxRecord,
+        run_id: str,
         reply: MessageDoc,
         resolution: Resolution,
         draft: KbDraftDoc,
+        key: str,
         now: datetime,
-    ) -> bool:
-        """In one batch: mark the outbox entry sent, add the person's reply, solve the ticket,
-        resolve the conversation and create the KB draft; False if another resolve did."""
-        conversation = self._conversation(record.conversation_key)
+    ) -> None:
+        """In one batch: the resolve effect done, the person's reply, the ticket solved, the
+        conversation resolved and the KB draft created (a racing resolve's batch fails whole:
+        the reply and the draft are created, not overwritten)."""
+        conversation = self._conversation(key)
         batch = self.client.batch()
-        batch.update(self.client.collection("outbox").document(record.outbox_id), {"sent_at": now})
+        batch.update(
+            self.effect_ref(run_id, "resolve"), effect_done(now, {"message": reply.message_id})
+        )
         batch.create(
             conversation.collection("messages").document(reply.message_id), reply.model_dump()
         )
@@ -209,8 +205,7 @@ class FirestoreConversations(FirestoreAdapter):
         try:
             batch.commit()
         except gexc.AlreadyExists:
-            return False
-        return True
+            logger.info("conversation %s was resolved by a racing request", key)
 
     def get_kb_draft(self, draft_id: str) -> KbDraftDoc | None:
         """One knowledge-base draft, or None."""

@@ -19,14 +19,13 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from shared.adapters.firestore_base import FirestoreAdapter
+from shared.adapters.firestore_effects import FirestoreEffects
 from shared.errors import InvalidMessageError, NotFoundError
 from shared.models import (
     TERMINAL_TASK_STATUSES,
     ApprovalDoc,
     ApprovalStatus,
     Artifact,
-    EffectRecord,
     IdempotencyRecord,
     LlmUsage,
     RunDoc,
@@ -57,7 +56,7 @@ def firestore_safe(value: Any, inside_list: bool = False) -> Any:
 BATCH_WRITES = 450
 
 
-class FirestoreStore(FirestoreAdapter):
+class FirestoreStore(FirestoreEffects):
     """Store implemented with the official google-cloud-firestore client."""
 
     def _run_ref(self, run_id: str) -> firestore.DocumentReference:
@@ -467,27 +466,6 @@ class FirestoreStore(FirestoreAdapter):
         except gexc.AlreadyExists:
             return False
         return True
-
-    def begin_effect(self, run_id: str, step: str, now: datetime) -> EffectRecord:
-        """runs/{run}/effects/{step}: created as an intent once; a retry counts an attempt."""
-        ref = self._run_ref(run_id).collection("effects").document(step)
-        record = EffectRecord(step=step, started_at=now)
-        try:
-            ref.create(record.model_dump())
-        except gexc.AlreadyExists:
-            existing = EffectRecord.model_validate(ref.get().to_dict())
-            if existing.status == "done":
-                return existing
-            ref.update({"attempts": firestore.Increment(1)})
-            return existing.model_copy(update={"attempts": existing.attempts + 1})
-        return record
-
-    def complete_effect(
-        self, run_id: str, step: str, now: datetime, result: dict[str, Any] | None = None
-    ) -> None:
-        """Mark a side effect done, with what the outside system answered."""
-        ref = self._run_ref(run_id).collection("effects").document(step)
-        ref.update({"status": "done", "done_at": now, "result": result})
 
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         """Store the record; if the key was used already return that earlier record."""

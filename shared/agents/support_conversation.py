@@ -1,7 +1,8 @@
 """The support agent's conversation graph: retrieve → classify → check → generate ⇄ validate.
 
 The graph decides; it has no side effects. The use case (shared/app/answer_message.py)
-sends the reply through the outbox or escalates, so a redelivery never acts twice.
+sends the reply through an effect record (shared.effects) or escalates, so a redelivery never
+acts twice.
 """
 
 from __future__ import annotations

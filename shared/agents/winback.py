@@ -17,10 +17,11 @@ from shared.analytics.bgnbd import churn_forecast
 from shared.analytics.transactions import purchases_from_dataset
 from shared.analytics.winback import WinbackAssumptions, winback_offer_roi, winback_targets
 from shared.app.run_agent import AgentOutcome
+from shared.effects import perform_once
 from shared.errors import PermanentError
 from shared.llm.templates import render
 from shared.llm.types import CompletionRequest
-from shared.models import AgentTask, LlmUsage
+from shared.models import AgentTask, EffectRecord, LlmUsage
 
 SETTINGS = "winback_email"
 
@@ -172,37 +173,43 @@ def send_email(task: AgentTask, ctx: StepContext) -> AgentOutcome:
     provider's answer and the record) asks the provider whether the message left, where the
     provider can tell; otherwise it sends again (see shared.email for each guarantee).
     """
-    from shared.email import OutgoingEmail, idempotency_key
+    from shared.email import OutgoingEmail, SentEmail, idempotency_key
 
     email = task.params["email"]
-    effect = f"email-{email['customer_id']}"
     key = idempotency_key(task.run_id, email["customer_id"])
-    record = ctx.store.begin_effect(task.run_id, effect, ctx.clock())
-    if record.status == "done":
-        ctx.on_step("send", f"already sent to customer {email['customer_id']}")
-        return AgentOutcome(output={"sent": record.result}, usage=LlmUsage())
-    sender = ctx.email()
-    found = sender.find_sent(key) if record.attempts > 1 else None
-    sent = found or sender.send(
-        OutgoingEmail(
+
+    def described(sent: SentEmail) -> dict[str, Any]:
+        return {
+            "customer_id": email["customer_id"],
+            "to": email["to"],
+            "subject": email["subject"],
+            "provider": sent.provider,
+            "provider_message_id": sent.provider_message_id,
+            "sent_at": ctx.clock().isoformat(),
+        }
+
+    def send(record: EffectRecord) -> dict[str, Any]:
+        message = OutgoingEmail(
             to=f"{email['name']} <{email['to']}>",
             subject=email["subject"],
             text=email["body"],
             idempotency_key=key,
         )
+        return described(ctx.email().send(message))
+
+    def find(record: EffectRecord) -> dict[str, Any] | None:
+        found = ctx.email().find_sent(key)
+        return described(found) if found else None
+
+    outcome = perform_once(
+        ctx.store, task.run_id, f"email-{email['customer_id']}", send, clock=ctx.clock, find=find
     )
-    result = {
-        "customer_id": email["customer_id"],
-        "to": email["to"],
-        "subject": email["subject"],
-        "provider": sent.provider,
-        "provider_message_id": sent.provider_message_id,
-        "sent_at": ctx.clock().isoformat(),
-    }
-    ctx.store.complete_effect(task.run_id, effect, ctx.clock(), result=result)
-    how = "found already sent" if found else "sent"
-    ctx.on_step("send", f"{how} to customer {email['customer_id']} via {sent.provider}")
-    return AgentOutcome(output={"sent": result}, usage=LlmUsage())
+    result = outcome.result or {}
+    how = "found already sent" if outcome.found else "sent"
+    if not outcome.performed and not outcome.found:
+        how = "already sent"
+    ctx.on_step("send", f"{how} to customer {email['customer_id']} via {result.get('provider')}")
+    return AgentOutcome(output={"sent": outcome.result}, usage=LlmUsage())
 
 
 def _versions(ctx: StepContext) -> dict[str, str]:

@@ -1,19 +1,20 @@
 """Use case: answer one inbound customer message, or hand it to a person — exactly once.
 
-Side effects and their guarantees (the outbox entry is created before sending, marked sent
-after; a redelivery finding it marked sends nothing):
+Every side effect goes through shared.effects, keyed by the message's run
+(`support_run_id`: "support-platform:message") and a step:
 
-| effect | mechanism | guarantee |
+| step | effect | guarantee |
 | --- | --- | --- |
-| reply, local (site chat) | the Firestore thread, written with the "sent" mark | exactly-once |
-| reply, TikTok / LinkedIn | no vendor dedupe | at-least-once (a crash after the call re-sends) |
-| reply, Zendesk comment | audit metadata lookup before the PUT | once, unless two deliveries race |
-| escalation ticket | create() + Zendesk external_id lookup, Idempotency-Key | one ticket |
-| Slack notice | metadata lookup in recent messages | once, unless two deliveries race |
+| reply | site chat: the thread, in the batch that marks it done | exactly once |
+| reply | TikTok / LinkedIn: no vendor dedupe | at-least-once in the crash window |
+| reply | Zendesk comment: audit metadata looked up first | once, unless deliveries race |
+| ticket | the local ticket, in the batch that marks it done | exactly once |
+| helpdesk | Zendesk: external_id looked up, Idempotency-Key | one ticket |
+| notify | notifications/ (create once), Slack (metadata looked up) | once, unless deliveries race |
 
-We choose at-least-once where the vendor gives no dedupe: a customer left without an answer
-is worse than a repeated one. External escalation effects run on every delivery (each
-dedupes itself), so a crash between them heals on redelivery.
+The reply's text is decided once: it is the effect's intent, so a redelivery after a crash
+re-sends the same words, never a new draft. We choose at-least-once where the vendor gives no
+dedupe: a customer left without an answer is worse than a repeated one.
 """
 
 from __future__ import annotations
@@ -25,9 +26,17 @@ from datetime import datetime
 from typing import Any
 
 from shared.adapters.firestore_conversations import inbound_id
+from shared.effects import perform_once, support_run_id
+from shared.models import EffectRecord
 from shared.ports import ConversationStore
-from shared.support.outbound import EscalationTickets, LocalReplySender, Notifier, ReplySender
-from shared.support.records import MessageDoc, OutboxRecord, SupportMessage, TicketDoc
+from shared.support.outbound import (
+    EscalationTickets,
+    LocalReplySender,
+    Notifier,
+    OpenedTicket,
+    ReplySender,
+)
+from shared.support.records import MessageDoc, SupportMessage, TicketDoc
 
 logger = logging.getLogger(__name__)
 
@@ -62,54 +71,108 @@ def answer_support_message(
     confidence = state.get("confidence")
     passages = state.get("passages", [])
     reason = state.get("escalation_reason")
+    run_id = support_run_id(message_id)
     if reason:
-        ticket = TicketDoc(
-            ticket_id=message_id,
-            conversation_key=inbound.conversation_key,
-            message_id=message_id,
-            reason=reason,
-            created_at=clock(),
-            draft_answer=state.get("answer"),
-            sources=[p["source"] for p in passages],
-        )
-        created = conversations.escalate(ticket, clock())
-        notice = f"Conversation {inbound.conversation_key} needs a person: {reason}"
-        conversations.notify(f"ticket-{message_id}", notice, clock())
-        if tickets is not None:
-            tickets.open_ticket(
-                f"controlroom:{message_id}", f"Escalated: {reason}"[:150], inbound.text
-            )
-        if notifier is not None:
-            notifier.notify(f"ticket-{message_id}", notice)
-        action = "escalated" if created else "already handled"
-        return SupportDecision(action, intent, confidence, reason)
+        return _escalate(message, state, reason, run_id, conversations, clock, notifier, tickets)
     answer = state["answer"]
     cited = sorted({p["source"] for p in passages if f"[{p['n']}]" in answer})
-    outbox = conversations.claim_outbox(
-        OutboxRecord(
-            outbox_id=message_id,
-            conversation_key=inbound.conversation_key,
-            text=answer,
-            created_at=clock(),
-        )
-    )
-    if outbox.sent_at is not None:
-        return SupportDecision("already handled", intent, confidence, None, outbox.text)
-    replies(inbound.platform).send_reply(
-        inbound.conversation_key, inbound.platform_message_id, outbox.text, outbox.outbox_id
-    )
     completion = state.get("completion", {})
-    reply = MessageDoc(
-        message_id=f"reply-{message_id}",
-        role="agent",
-        text=outbox.text,
-        at=clock(),
-        in_reply_to=message_id,
-        citations=cited,
-        offline=bool(completion.get("offline")),
-        intent=intent,
-        confidence=confidence,
+
+    def send(record: EffectRecord) -> dict[str, Any] | None:
+        text = str((record.intent or {}).get("text", answer))
+        replies(inbound.platform).send_reply(
+            inbound.conversation_key, inbound.platform_message_id, text, message_id
+        )
+        return {"message": f"reply-{message_id}"}
+
+    def record_reply(record: EffectRecord, result: dict[str, Any] | None) -> None:
+        text = str((record.intent or {}).get("text", answer))
+        reply = MessageDoc(
+            message_id=f"reply-{message_id}",
+            role="agent",
+            text=text,
+            at=clock(),
+            in_reply_to=message_id,
+            citations=cited,
+            offline=bool(completion.get("offline")),
+            intent=intent,
+            confidence=confidence,
+        )
+        conversations.complete_reply(run_id, reply, inbound.conversation_key, clock())
+
+    outcome = perform_once(
+        conversations,
+        run_id,
+        "reply",
+        send,
+        clock=clock,
+        intent={"text": answer},
+        complete=record_reply,
     )
-    conversations.complete_reply(outbox, reply, clock())
+    text = str((outcome.record.intent or {}).get("text", answer))
+    if not outcome.performed:
+        return SupportDecision("already handled", intent, confidence, None, text)
     logger.info("replied to %s citing %s", message_id, cited)
-    return SupportDecision("replied", intent, confidence, None, outbox.text, tuple(cited))
+    return SupportDecision("replied", intent, confidence, None, text, tuple(cited))
+
+
+def _escalate(
+    message: SupportMessage,
+    state: dict[str, Any],
+    reason: str,
+    run_id: str,
+    conversations: ConversationStore,
+    clock: Callable[[], datetime],
+    notifier: Notifier | None,
+    tickets: EscalationTickets | None,
+) -> SupportDecision:
+    """The local ticket, the helpdesk ticket and the notice, each once."""
+    inbound = message.inbound
+    message_id = inbound_id(inbound)
+    intent = state["classification"]["intent"]
+    confidence = state.get("confidence")
+    ticket = TicketDoc(
+        ticket_id=message_id,
+        conversation_key=inbound.conversation_key,
+        message_id=message_id,
+        reason=reason,
+        created_at=clock(),
+        draft_answer=state.get("answer"),
+        sources=[p["source"] for p in state.get("passages", [])],
+    )
+    created = perform_once(
+        conversations,
+        run_id,
+        "ticket",
+        lambda record: {"ticket": ticket.ticket_id},
+        clock=clock,
+        complete=lambda record, result: conversations.escalate(run_id, ticket, clock()),
+    )
+    if tickets is not None:
+        helpdesk = tickets
+        perform_once(
+            conversations,
+            run_id,
+            "helpdesk",
+            lambda record: _opened(
+                helpdesk.open_ticket(
+                    f"controlroom:{message_id}", f"Escalated: {reason}"[:150], inbound.text
+                )
+            ),
+            clock=clock,
+        )
+    notice = f"Conversation {inbound.conversation_key} needs a person: {reason}"
+
+    def tell_people(record: EffectRecord) -> dict[str, Any] | None:
+        conversations.notify(f"ticket-{message_id}", notice, clock())
+        if notifier is not None:
+            notifier.notify(f"ticket-{message_id}", notice)
+        return {"notice": f"ticket-{message_id}"}
+
+    perform_once(conversations, run_id, "notify", tell_people, clock=clock)
+    action = "escalated" if created.performed else "already handled"
+    return SupportDecision(action, intent, confidence, reason)
+
+
+def _opened(ticket: OpenedTicket) -> dict[str, Any]:
+    return {"helpdesk_ticket": ticket.ticket_id, "created": ticket.created}

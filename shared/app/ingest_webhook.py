@@ -3,7 +3,7 @@
 Everything is parsed before anything is written, so a bad payload stores and publishes
 nothing. A redelivered webhook finds its message's inbound record and publishes nothing new,
 unless the earlier delivery stored it but failed to publish (then it publishes again; the
-support agent's outbox keeps the reply single).
+support agent's effect records keep the reply single).
 """
 
 from __future__ import annotations

@@ -2,21 +2,21 @@
 
 Documents written (besides those of shared/support/records.py):
     conversations/{key}/messages/resolve-{ticket}  the person's answer (role "human")
-    outbox/resolve:{ticket}                        the answer's one outbox entry
+    runs/support-{message}/effects/resolve         the answer's effect record (shared.effects)
     tickets/{ticket}                               status "solved", `resolution` (Resolution)
     conversations/{key}                            status "resolved", resolved_by, resolved_at
     kb_drafts/{ticket}                             KbDraftDoc: the answer as a candidate article
 
 Guarantees:
-- resolve: the same outbox mechanism as the agent's replies (answer_message): the entry
-  outbox/resolve:{ticket} is claimed, the platform's ReplySender sends the answer (with the
-  outbox id as idempotency key), then the answer, the "sent" mark, the solved ticket, the
-  resolved conversation and the draft are written in one batch that creates the message and
-  the draft, so of two racing resolves only one commits. Locally (the site chat, or a vendor
-  without credentials) the thread is the delivery, so the answer goes out exactly once; a
-  vendor without dedupe is at-least-once, as for the agent's replies. A resolve of a solved
-  ticket (or of one whose outbox entry is marked sent) sends and writes nothing; a retry
-  after a crash between claim and batch sends the text claimed first.
+- resolve: the effect mechanism of every side effect (shared.effects), keyed by the escalated
+  message's run and the step "resolve": the answer is recorded as the intent, the platform's
+  ReplySender sends it (idempotency key "resolve:{ticket}"), then the "done" mark, the answer,
+  the solved ticket, the resolved conversation and the draft are written in one batch that
+  creates the message and the draft, so of two racing resolves only one commits. Locally (the
+  site chat, or a vendor without credentials) the thread is the delivery, so the answer goes
+  out exactly once; a vendor without dedupe is at-least-once, as for the agent's replies. A
+  resolve of a solved ticket (or of one whose effect is done) sends and writes nothing; a
+  retry after a crash between intent and batch sends the text recorded first.
 - approve: the draft's article is saved through the KnowledgeStore under a stable id (a hash of
   `kb_drafts/{id}.md`), then the draft is marked approved; a crash between the two is healed by
   approving again (the same article is saved again). An approved draft is never saved again.
@@ -32,12 +32,13 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from shared.effects import perform_once, support_run_id
 from shared.envelope import describe_validation_error
 from shared.errors import ConflictError, InvalidRequestError, NotFoundError
-from shared.models import Document
+from shared.models import Document, EffectRecord
 from shared.ports import ConversationStore
 from shared.support.inbound import MAX_TEXT_CHARS
-from shared.support.records import MessageDoc, OutboxRecord
+from shared.support.records import MessageDoc
 
 if TYPE_CHECKING:
     # The knowledge base (bm25s, markdown-it, BeautifulSoup) is imported only when a draft is
@@ -153,16 +154,6 @@ def resolve_conversation(
     unchanged = ResolveOutcome(key, ticket.ticket_id, ticket.ticket_id, changed=False)
     if ticket.status == "solved":
         return unchanged
-    outbox = conversations.claim_outbox(
-        OutboxRecord(
-            outbox_id=f"resolve:{ticket.ticket_id}",
-            conversation_key=key,
-            text=request.answer,
-            created_at=clock(),
-        )
-    )
-    if outbox.sent_at is not None:
-        return unchanged
     question = next(
         (m.text for m in conversations.list_messages(key) if m.message_id == ticket.message_id),
         None,
@@ -170,36 +161,59 @@ def resolve_conversation(
     if question is None:
         raise ConflictError(f"ticket {ticket.ticket_id!r} names a message not in the thread")
     platform = key.partition(":")[0]
-    # The ticket names the inbound id "platform:id"; the platform knows the message by its id.
-    replies(platform).send_reply(
-        key, ticket.message_id.removeprefix(f"{platform}:"), outbox.text, outbox.outbox_id
+    reply_id = f"resolve-{ticket.ticket_id}"
+
+    def send(record: EffectRecord) -> dict[str, object]:
+        # The ticket names the inbound id "platform:id"; the platform knows the message by its id.
+        replies(platform).send_reply(
+            key,
+            ticket.message_id.removeprefix(f"{platform}:"),
+            _answer(record, request),
+            f"resolve:{ticket.ticket_id}",
+        )
+        return {"message": reply_id}
+
+    def record_resolution(record: EffectRecord, result: object) -> None:
+        now = clock()
+        answer = _answer(record, request)
+        reply = MessageDoc(
+            message_id=reply_id, role="human", text=answer, at=now, in_reply_to=ticket.message_id
+        )
+        resolution = Resolution(
+            ticket_id=ticket.ticket_id,
+            message_id=reply_id,
+            resolved_by=request.resolved_by,
+            resolved_at=now,
+        )
+        draft = KbDraftDoc(
+            draft_id=ticket.ticket_id,
+            question=question,
+            answer=answer,
+            conversation_key=key,
+            ticket_id=ticket.ticket_id,
+            sources=ticket.sources,
+            created_by=request.resolved_by,
+            created_at=now,
+        )
+        conversations.complete_resolution(
+            support_run_id(ticket.message_id), reply, resolution, draft, key, now
+        )
+
+    outcome = perform_once(
+        conversations,
+        support_run_id(ticket.message_id),
+        "resolve",
+        send,
+        clock=clock,
+        intent={"text": request.answer},
+        complete=record_resolution,
     )
-    now = clock()
-    reply = MessageDoc(
-        message_id=f"resolve-{ticket.ticket_id}",
-        role="human",
-        text=outbox.text,
-        at=now,
-        in_reply_to=ticket.message_id,
-    )
-    resolution = Resolution(
-        ticket_id=ticket.ticket_id,
-        message_id=reply.message_id,
-        resolved_by=request.resolved_by,
-        resolved_at=now,
-    )
-    draft = KbDraftDoc(
-        draft_id=ticket.ticket_id,
-        question=question,
-        answer=outbox.text,
-        conversation_key=key,
-        ticket_id=ticket.ticket_id,
-        sources=ticket.sources,
-        created_by=request.resolved_by,
-        created_at=now,
-    )
-    changed = conversations.complete_resolution(outbox, reply, resolution, draft, now)
-    return ResolveOutcome(key, ticket.ticket_id, draft.draft_id, changed=changed)
+    return ResolveOutcome(key, ticket.ticket_id, ticket.ticket_id, changed=outcome.performed)
+
+
+def _answer(record: EffectRecord, request: ResolveRequest) -> str:
+    """The answer decided on the first attempt (a retry re-sends it, not a new text)."""
+    return str((record.intent or {}).get("text", request.answer))
 
 
 # --- approve ---------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """Use case: once a run is finished, announce it and export its figures — each exactly once
 where the outside system allows it.
 
-Every effect goes through one mechanism: an intent record runs/{run}/effects/{step} is created
-before the call and marked done after. A redelivery finds "done" and does nothing. A crash
-between the call and the mark repeats the call on redelivery, so what an effect guarantees
-depends on the outside system:
+Every effect goes through the one mechanism of shared.effects: an intent record
+runs/{run}/effects/{step} is created before the call and marked done after. A redelivery
+finds "done" and does nothing. A crash between the call and the mark repeats the call on
+redelivery, so what an effect guarantees depends on the outside system:
 
 | effect | outside system | guarantee |
 | --- | --- | --- |
@@ -26,6 +26,8 @@ from typing import Any, Protocol
 
 from shared.app.timeline import run_event
 from shared.artifacts import ArtifactStore
+from shared.effects import perform_once
+from shared.models import EffectRecord
 from shared.ports import Store
 from shared.support.outbound import Notifier
 from shared.workflows.registry import WORKFLOWS
@@ -105,12 +107,13 @@ def _once(
     action: Callable[[], object],
     clock: Callable[[], datetime],
 ) -> bool:
-    record = store.begin_effect(run_id, step, clock())
-    if record.status == "done":
-        return False
-    action()
-    store.complete_effect(run_id, step, clock())
-    store.append_event(
-        run_event(run_id, f"effect.{step}", f"{step} done (attempt {record.attempts})", clock())
-    )
-    return True
+    def act(record: EffectRecord) -> None:
+        action()
+
+    outcome = perform_once(store, run_id, step, act, clock=clock)
+    if outcome.performed:
+        attempts = outcome.record.attempts
+        store.append_event(
+            run_event(run_id, f"effect.{step}", f"{step} done (attempt {attempts})", clock())
+        )
+    return outcome.performed

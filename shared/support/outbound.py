@@ -6,17 +6,17 @@ Ports
   conversation_key is "platform:thread" (`shared.support.inbound.conversation_key`),
   in_reply_to the platform's own id of the customer message answered
   (`InboundMessage.platform_message_id`), idempotency_key a deterministic key of this one
-  reply (the outbox id, "platform:message id").
+  reply (the inbound message id, "platform:message id").
 - `Notifier.notify(key, text) -> None`: tell people about an escalation; `key` is
   deterministic per notice (e.g. "ticket-<message id>").
 - `EscalationTickets.open_ticket(external_id, subject, body) -> OpenedTicket`: a ticket in the
   business's helpdesk.
 
 What each implementation gives when the same reply or notice is asked for twice (a Pub/Sub
-redelivery, possibly after a crash between the vendor call and the outbox mark):
+redelivery, possibly after a crash between the vendor call and its effect record, shared.effects):
 
     implementation           vendor dedupe                   a repeat call
-    LocalReplySender         (the outbox batch in Firestore) exactly once, by the caller
+    LocalReplySender         (the effect's Firestore batch) exactly once, by the caller
     TikTok DM                none                            at-least-once: may send again
     LinkedIn comment         none                            at-least-once: may comment again
     Zendesk public comment   audit metadata, looked up       no second comment, unless two

@@ -3,7 +3,6 @@
 conversations/{key}                      one thread with one customer on one platform
 conversations/{key}/messages/{id}        what the customer, the agent or a person wrote
 inbound/{platform}:{platform_message_id} idempotency of webhook deliveries
-outbox/{platform}:{platform_message_id}  exactly one reply per inbound message
 tickets/{id}                             escalations (the local helpdesk)
 notifications/{id}                       what would be posted to Slack (the local notifier)
 """
@@ -13,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.models import Document, Message
 from shared.support.inbound import InboundMessage
@@ -81,13 +80,3 @@ class TicketDoc(Document):
     created_at: datetime
     draft_answer: str | None = None
     sources: list[str] = Field(default_factory=list)
-
-
-class OutboxRecord(BaseModel):
-    """outbox/{id}: the one reply to one inbound message, and whether it went out."""
-
-    outbox_id: str
-    conversation_key: str
-    text: str
-    created_at: datetime
-    sent_at: datetime | None = None

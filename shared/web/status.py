@@ -33,7 +33,7 @@ Every GET page is also JSON under /api (same parameters); POSTs answer JSON, or 
 (an HTML page for a browser): 400 bad parameter or body, 401 no or wrong credential, 403
 missing scope or anti-forgery token, 404 unknown page or document, 405 wrong method, 409 state
 that forbids the change, 413 body too large, 415 not JSON or a form, 429 chat rate limit, 503
-a transient failure (the same request may be resent; the outbox keeps a resolve's answer
+a transient failure (the same request may be resent; the resolve's effect record keeps its answer
 single).
 
 Firestore indexes the cloud needs for these pages are listed where the queries are made:

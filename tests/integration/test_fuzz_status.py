@@ -36,7 +36,7 @@ from tests.conftest import API_TOKEN, Emulators
 from tests.integration.functions_app import function_client
 from tests.integration.fuzz_http import CHECKS, DocumentCounter, Fuzzer, load_schema, operations
 from tests.integration.status_client import form_value
-from tests.support import TopicTap
+from tests.support import TopicTap, open_ticket
 from tests.unit.fuzzing import fuzz_settings, json_documents
 
 pytestmark = pytest.mark.integration
@@ -127,7 +127,7 @@ def seed(project: str) -> Seeded:
             reason="asks for a person",
             created_at=now,
         )
-        assert conversations.escalate(ticket, now)
+        open_ticket(conversations, ticket, now)
         keys.append(inbound.conversation_key)
     return Seeded(run_ids=[r for r, _, _ in runs], conversation_keys=keys, draft_ids=[])
 

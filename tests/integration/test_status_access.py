@@ -23,6 +23,7 @@ from tests.integration.status_client import (
     sign_in,
     status_client,
 )
+from tests.support import open_ticket
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +69,7 @@ def escalated(store: FirestoreConversations) -> str:
         reason="asks for a person",
         created_at=T0 + timedelta(seconds=1),
     )
-    assert store.escalate(ticket, T0 + timedelta(seconds=1))
+    open_ticket(store, ticket, T0 + timedelta(seconds=1))
     return KEY
 
 

@@ -15,7 +15,7 @@ from shared.support.records import SupportMessage, TicketDoc
 from shared.topology import agent_topic
 from tests.conftest import Emulators
 from tests.integration.functions_app import function_client
-from tests.support import TopicTap
+from tests.support import TopicTap, open_ticket
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +83,8 @@ def test_polling_shows_the_thread_and_when_a_person_takes_over(
     empty = client.get(f"/chat/conversations/{VISITOR}.json").get_json()
     _post(client, message_id="msg00000002", text="<img src=x onerror=alert(1)> refund please")
     before = client.get(f"/chat/conversations/{VISITOR}.json")
-    store.escalate(
+    open_ticket(
+        store,
         TicketDoc(
             ticket_id=f"generic:{VISITOR}.msg00000002",
             conversation_key=KEY,

@@ -12,14 +12,16 @@ import pytest
 
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_kb import FirestoreKnowledgeStore
+from shared.effects import support_run_id
 from shared.kb.embeddings import HashingEmbedder
 from shared.kb.ingest import ingest_directory
 from shared.kb.models import article_id_for
 from shared.kb.retrieval import KnowledgeBase
 from shared.support.inbound import parse_generic
-from shared.support.records import MessageDoc, OutboxRecord, TicketDoc
+from shared.support.records import MessageDoc, TicketDoc
 from tests.conftest import API_TOKEN, Emulators
 from tests.integration.status_client import status_client
+from tests.support import open_ticket
 
 pytestmark = pytest.mark.integration
 
@@ -46,14 +48,12 @@ def _customer_message(
 
 
 def _agent_reply(store: FirestoreConversations, key: str, message_id: str, at: datetime) -> None:
-    outbox = store.claim_outbox(
-        OutboxRecord(outbox_id=message_id, conversation_key=key, text="Here you go.", created_at=at)
-    )
+    store.begin_effect(support_run_id(message_id), "reply", at, {"text": "Here you go."})
     reply = MessageDoc(
         message_id=f"reply-{message_id}", role="agent", text="Here you go.", at=at,
         in_reply_to=message_id,
     )  # fmt: skip
-    store.complete_reply(outbox, reply, at)
+    store.complete_reply(support_run_id(message_id), reply, key, at)
 
 
 def _escalate(store: FirestoreConversations, key: str, message_id: str, at: datetime) -> None:
@@ -66,7 +66,7 @@ def _escalate(store: FirestoreConversations, key: str, message_id: str, at: date
         draft_answer="I think <b>vouchers</b> might work?",
         sources=["payments.md", "orders.md"],
     )
-    assert store.escalate(ticket, at)
+    open_ticket(store, ticket, at)
 
 
 @pytest.fixture
@@ -159,7 +159,8 @@ def test_a_resolve_without_token_or_answer_is_refused_and_writes_nothing(
     assert response.status_code == status
     assert error in response.get_json()["error"]
     assert [m.role for m in store.list_messages(escalated)] == ["customer"]
-    assert list(store.client.collection("outbox").list_documents()) == []
+    effects = store.client.collection_group("effects").stream()
+    assert [e.reference.path for e in effects if e.id == "resolve"] == []
     assert list(store.client.collection("kb_drafts").list_documents()) == []
 
 
@@ -185,9 +186,10 @@ def test_resolving_sends_one_human_answer_solves_the_ticket_and_drafts_an_articl
         ("customer", QUESTION, None),
         ("human", ANSWER, ticket_id),
     ]
-    outbox = [d.get().to_dict() for d in store.client.collection("outbox").list_documents()]
-    assert [(o["outbox_id"], o["text"], o["sent_at"] is not None) for o in outbox] == [
-        (f"resolve:{ticket_id}", ANSWER, True)
+    effects = store.client.collection_group("effects").stream()
+    resolves = [(e.reference.path, e.to_dict()) for e in effects if e.id == "resolve"]
+    assert [(path, e["intent"]["text"], e["status"]) for path, e in resolves] == [
+        (f"runs/{support_run_id(ticket_id)}/effects/resolve", ANSWER, "done")
     ]
     ticket = store.get_ticket(ticket_id)
     resolution = store.get_resolution(ticket_id)

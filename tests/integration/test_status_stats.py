@@ -10,10 +10,12 @@ import pytest
 
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.app.resolve_conversation import KbDraftDoc, Resolution
+from shared.effects import support_run_id
 from shared.support.inbound import InboundMessage, InboundUser
-from shared.support.records import MessageDoc, OutboxRecord, TicketDoc
+from shared.support.records import MessageDoc, TicketDoc
 from tests.conftest import Emulators
 from tests.integration.status_client import status_client
+from tests.support import open_ticket
 
 pytestmark = pytest.mark.integration
 
@@ -46,29 +48,22 @@ class Seeder:
         return self.store.record_inbound(inbound, at).record_id
 
     def agent_reply(self, key: str, message_id: str, at: datetime) -> None:
-        outbox = self.store.claim_outbox(
-            OutboxRecord(outbox_id=message_id, conversation_key=key, text="Done.", created_at=at)
-        )
+        self.store.begin_effect(support_run_id(message_id), "reply", at)
         reply = MessageDoc(
             message_id=f"reply-{message_id}", role="agent", text="Done.", at=at,
             in_reply_to=message_id,
         )  # fmt: skip
-        self.store.complete_reply(outbox, reply, at)
+        self.store.complete_reply(support_run_id(message_id), reply, key, at)
 
     def escalate(self, key: str, message_id: str, at: datetime) -> None:
         ticket = TicketDoc(
             ticket_id=message_id, conversation_key=key, message_id=message_id,
             reason="needs a person", created_at=at,
         )  # fmt: skip
-        assert self.store.escalate(ticket, at)
+        open_ticket(self.store, ticket, at)
 
     def human_reply(self, key: str, message_id: str, at: datetime) -> None:
-        outbox = self.store.claim_outbox(
-            OutboxRecord(
-                outbox_id=f"resolve:{message_id}", conversation_key=key, text="Sorted.",
-                created_at=at,
-            )
-        )  # fmt: skip
+        self.store.begin_effect(support_run_id(message_id), "resolve", at)
         reply = MessageDoc(
             message_id=f"resolve-{message_id}", role="human", text="Sorted.", at=at,
             in_reply_to=message_id,
@@ -80,7 +75,9 @@ class Seeder:
             draft_id=message_id, question="Help, please", answer="Sorted.",
             conversation_key=key, ticket_id=message_id, created_by="Grace", created_at=at,
         )  # fmt: skip
-        assert self.store.complete_resolution(outbox, reply, resolution, draft, at)
+        self.store.complete_resolution(
+            support_run_id(message_id), reply, resolution, draft, key, at
+        )
 
 
 @pytest.fixture

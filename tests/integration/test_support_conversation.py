@@ -145,14 +145,87 @@ def test_the_platform_sender_is_called_once_per_message_and_escalations_notify(
         )  # fmt: skip
 
     assert sender.sent == [("generic:conv-q3", "q3", "Use the reset link [1].", "generic:q3")]
-    # The notifier dedupes itself (Slack metadata lookup); it is called on every delivery.
-    assert (
-        notifier.notices
-        == [
-            (
-                "ticket-generic:q4",
-                "Conversation generic:conv-q3 needs a person: customer asked for a human",
-            )
-        ]
-        * 2
+    # The notice's effect record keeps it single on redelivery (Slack's metadata lookup is
+    # left for the crash window between the post and the record).
+    assert notifier.notices == [
+        (
+            "ticket-generic:q4",
+            "Conversation generic:conv-q3 needs a person: customer asked for a human",
+        )
+    ]
+
+
+class CrashAfterSending(RecordingSender):
+    """A vendor call that goes out, then the process dies before the effect is recorded."""
+
+    def send_reply(
+        self, conversation_key: str, in_reply_to: str, text: str, idempotency_key: str
+    ) -> SentReply:
+        super().send_reply(conversation_key, in_reply_to, text, idempotency_key)
+        raise KeyboardInterrupt("killed between the vendor's answer and the record")
+
+
+class DedupingSender(RecordingSender):
+    """A vendor that can be asked about an idempotency key (Zendesk's audit lookup)."""
+
+    def __init__(self, already: RecordingSender) -> None:
+        super().__init__()
+        self.sent = already.sent
+
+    def send_reply(
+        self, conversation_key: str, in_reply_to: str, text: str, idempotency_key: str
+    ) -> SentReply:
+        if any(key == idempotency_key for *_, key in self.sent):
+            return SentReply(platform_message_id="found")
+        return super().send_reply(conversation_key, in_reply_to, text, idempotency_key)
+
+
+@pytest.mark.parametrize("vendor_dedupes", [True, False], ids=["lookup", "no-lookup"])
+def test_a_crash_between_sending_and_recording_repeats_the_first_words_or_nothing(
+    conversations: FirestoreConversations, vendor_dedupes: bool
+) -> None:
+    [inbound] = parse_generic(
+        {"message_id": "q5", "conversation_id": "conv-q5", "user": {"id": "u5"}, "text": "hi"}
     )
+    conversations.record_inbound(inbound, utcnow())
+    message = SupportMessage(inbound=inbound)
+    crashing = CrashAfterSending()
+    drafts = iter(["First draft [1].", *["A different later draft [1]."] * 2])
+
+    def decide(text: str) -> dict[str, object]:
+        return {
+            "classification": {"intent": "support"},
+            "passages": [{"n": 1, "source": "password-reset.txt"}],
+            "answer": next(drafts),
+        }
+
+    with pytest.raises(KeyboardInterrupt):
+        answer_support_message(
+            message, conversations=conversations, decide=decide, clock=utcnow,
+            replies=lambda platform: crashing,
+        )  # fmt: skip
+    retry = DedupingSender(crashing) if vendor_dedupes else RecordingSender()
+    decision = answer_support_message(
+        message, conversations=conversations, decide=decide, clock=utcnow,
+        replies=lambda platform: retry,
+    )  # fmt: skip
+    redelivered = answer_support_message(
+        message, conversations=conversations, decide=decide, clock=utcnow,
+        replies=lambda platform: retry,
+    )  # fmt: skip
+
+    sent_by_vendor = crashing.sent + ([] if vendor_dedupes else retry.sent)
+    # One call per key where the vendor can be asked; the documented repeat where it cannot,
+    # and then with the words decided first, never a second draft.
+    assert [text for *_, text, _ in sent_by_vendor] == ["First draft [1]."] * (
+        1 if vendor_dedupes else 2
+    )
+    assert (decision.action, decision.answer) == ("replied", "First draft [1].")
+    assert redelivered.action == "already handled"
+    thread = conversations.list_messages("generic:conv-q5")
+    assert [(m.role, m.text) for m in thread] == [
+        ("customer", "hi"),
+        ("agent", "First draft [1]."),
+    ]
+    effect = conversations.effect_ref("support-generic:q5", "reply").get().to_dict()
+    assert effect is not None and (effect["status"], effect["attempts"]) == ("done", 2)
