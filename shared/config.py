@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     tracking_tier_quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_TIER_QUOTAS))
     tracking_keys: TrackingKeys = Field(default_factory=dict)
     tracking_quota_shards: int = Field(default=16, ge=1, le=500)
+    # Web origins whose pages may call the tracking API from the browser (CORS, for the
+    # snippet served at /v1/controlroom.js); "*" lets any site send with a browser key.
+    tracking_allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
     # Outbound channels: a vendor whose credentials are all unset uses the local channel (the
     # Firestore thread, a Firestore notification); partly set credentials are an error.
     tiktok_access_token: SecretStr | None = None

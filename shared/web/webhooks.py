@@ -4,7 +4,8 @@ POST /runs                     start a workflow run (bearer token, optional idem
 POST /webhooks/<platform>      a platform webhook: tiktok, linkedin, zendesk, stripe, generic
 GET  /webhooks/linkedin        LinkedIn's challenge handshake (?challengeCode=...)
 /v1/track, /v1/identify, /v1/batch, /v1/recommendations/<user>   the tracking API
-                               (shared/tracking/web.py)
+                               (shared/tracking/web.py), with CORS for browsers
+GET  /v1/controlroom.js        the browser snippet (shared/web/static/controlroom.js)
 
 Every rejection is a 4xx whose message says what is wrong, and nothing was stored or
 published: size and type are checked first, then the signature, then the payload.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from importlib import resources
 
 import flask
 from pydantic import ValidationError
@@ -31,6 +33,7 @@ from shared.errors import (
 from shared.models import utcnow
 from shared.security.signatures import linkedin_challenge_response, verify_webhook
 from shared.security.tokens import require_bearer
+from shared.web.cors import preflight_response, with_cors
 from shared.web.responses import error_response, json_response
 from shared.wiring import conversations, services
 
@@ -38,14 +41,27 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 PLATFORMS = ("tiktok", "linkedin", "zendesk", "stripe", "generic")
+SNIPPET_PATH = "/v1/controlroom.js"
 
 
 def handle_webhook_request(request: flask.Request) -> flask.Response:
     """Route one request to its handler and map permanent errors to 4xx."""
     path = request.path.rstrip("/")
+    if path.startswith("/v1/") and path != "/v1/runs":
+        # The tracking API is called from browsers on other sites (the snippet): CORS.
+        origins = services().settings.tracking_allowed_origins
+        if request.method == "OPTIONS":
+            return preflight_response(request, origins)
+        return with_cors(_route(request, path), request, origins)
+    return _route(request, path)
+
+
+def _route(request: flask.Request, path: str) -> flask.Response:
     try:
         if path in ("/runs", "/v1/runs") and request.method == "POST":
             return _start_run(request)
+        if path == SNIPPET_PATH and request.method == "GET":
+            return _snippet()
         if path.startswith("/v1/") and path != "/v1/runs":
             from shared.tracking.web import handle_tracking_request
 
@@ -61,6 +77,14 @@ def handle_webhook_request(request: flask.Request) -> flask.Response:
         if isinstance(exc, TooManyRequestsError):
             response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
+
+
+def _snippet() -> flask.Response:
+    """The browser snippet (shared/web/static/controlroom.js), cacheable for five minutes."""
+    script = resources.files("shared.web").joinpath("static/controlroom.js").read_bytes()
+    response = flask.Response(script, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 def _start_run(request: flask.Request) -> flask.Response:
