@@ -15,6 +15,9 @@ from shared.llm.pricing import DEFAULT_PRICES, ModelPrice
 from shared.security.tokens import StatusTokens
 from shared.tracking.keys import DEFAULT_TIER_QUOTAS, TrackingKeys
 
+RateLimitKind = Literal["address", "principal"]
+DEFAULT_RATE_LIMITS: dict[RateLimitKind, int] = {"address": 6000, "principal": 1200}
+
 
 class Settings(BaseSettings):
     """Everything a function needs to know about where it runs."""
@@ -77,6 +80,11 @@ class Settings(BaseSettings):
     # Web origins whose pages may call the tracking API from the browser (CORS, for the
     # snippet served at /v1/controlroom.js); "*" lets any site send with a browser key.
     tracking_allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # Requests a minute per caller on the HTTP functions (shared/security/ratelimit.py):
+    # "address" for every request by client address, "principal" per credential; 0 = off.
+    http_rate_limits: dict[RateLimitKind, int] = Field(
+        default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
+    )
     # Outbound channels: a vendor whose credentials are all unset uses the local channel (the
     # Firestore thread, a Firestore notification); partly set credentials are an error.
     tiktok_access_token: SecretStr | None = None

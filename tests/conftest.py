@@ -21,6 +21,7 @@ WEBHOOK_SECRETS = {
     p: f"{p}-test-secret" for p in ("tiktok", "linkedin", "zendesk", "stripe", "generic")
 }
 
+RATE_LIMITS_OFF = json.dumps({"address": 0, "principal": 0})
 
 class Emulators:
     """The running emulators of this test session."""
@@ -57,6 +58,9 @@ def emulators() -> Iterator[Emulators]:
     os.environ["CONTROLROOM_WEBHOOK_SECRETS"] = json.dumps(WEBHOOK_SECRETS)
     # Artifacts the functions publish in-process go to the session's folder, not the checkout.
     os.environ["CONTROLROOM_ARTIFACT_DIR"] = str(log_dir / "artifacts")
+    # Every test request comes from one loopback address and one token: the per-caller rate
+    # limits are tested on their own (tests/integration/test_rate_limits.py) and off elsewhere.
+    os.environ["CONTROLROOM_HTTP_RATE_LIMITS"] = RATE_LIMITS_OFF
     _clear_settings_caches()
     try:
         provision_pubsub(PROJECT, TOPOLOGY)

@@ -106,6 +106,7 @@ from shared.errors import (
     UnsupportedMediaTypeError,
 )
 from shared.models import RunStatus, TaskStatus, utcnow
+from shared.security.ratelimit import caller_address, caller_limits
 from shared.security.tokens import Principal
 from shared.web import access
 from shared.web.charts import Series, bar_chart, column_chart
@@ -282,8 +283,11 @@ def handle_status_request(request: flask.Request) -> flask.Response:
         if found.method != method:
             continue
         try:
+            limits = caller_limits(tuple(sorted(services().settings.http_rate_limits.items())))
+            address = caller_address(request.headers.get("X-Forwarded-For"), request.remote_addr)
+            limits.check("address", address)
             if found.scope != PUBLIC:
-                access.require_scope(request, found.scope)
+                limits.check("principal", access.require_scope(request, found.scope).name)
             return found.handler(request, as_json, **match.groupdict())
         except UnauthorizedError as exc:
             logger.info("unauthenticated %s %s: %s", request.method, request.path, exc)

@@ -31,6 +31,7 @@ from shared.errors import (
     UnsupportedMediaTypeError,
 )
 from shared.models import utcnow
+from shared.security.ratelimit import CallerLimits, caller_address, caller_limits
 from shared.security.signatures import linkedin_challenge_response, verify_webhook
 from shared.security.tokens import require_bearer
 from shared.web.cors import preflight_response, with_cors
@@ -58,6 +59,9 @@ def handle_webhook_request(request: flask.Request) -> flask.Response:
 
 def _route(request: flask.Request, path: str) -> flask.Response:
     try:
+        _limits().check(
+            "address", caller_address(request.headers.get("X-Forwarded-For"), request.remote_addr)
+        )
         if path in ("/runs", "/v1/runs") and request.method == "POST":
             return _start_run(request)
         if path == SNIPPET_PATH and request.method == "GET":
@@ -79,6 +83,10 @@ def _route(request: flask.Request, path: str) -> flask.Response:
         return response
 
 
+def _limits() -> CallerLimits:
+    return caller_limits(tuple(sorted(services().settings.http_rate_limits.items())))
+
+
 def _snippet() -> flask.Response:
     """The browser snippet (shared/web/static/controlroom.js), cacheable for five minutes."""
     script = resources.files("shared.web").joinpath("static/controlroom.js").read_bytes()
@@ -90,6 +98,7 @@ def _snippet() -> flask.Response:
 def _start_run(request: flask.Request) -> flask.Response:
     svc = services()
     require_bearer(request.headers.get("Authorization"), svc.settings.api_token)
+    _limits().check("principal", "run API token")
     body = _json_object(_body(request))
     header_key = request.headers.get("Idempotency-Key")
     if header_key and "idempotency_key" not in body:
