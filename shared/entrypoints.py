@@ -168,14 +168,18 @@ def handle_tracking_events(event: Any) -> None:
 
 def handle_dead_letter_event(event: Any) -> None:
     """supervisor-dead-letters: record what died on its run; never dead-letter it again."""
+    from shared.app.consume import consumer_span
     from shared.app.dead_letters import record_dead_letter
     from shared.log import log_context
     from shared.wiring import services
 
+    svc = services()  # configures tracing before the span opens
     try:
         delivery = delivery_from_cloud_event(str(event["id"]), event.get_data())
-        with log_context(run_id=delivery.attributes.get("run_id"), message_id=delivery.message_id):
-            svc = services()
+        with (
+            consumer_span("supervisor-dead-letters", delivery),
+            log_context(run_id=delivery.attributes.get("run_id"), message_id=delivery.message_id),
+        ):
             outcome = record_dead_letter(delivery, store=svc.store, bus=svc.bus, clock=utcnow)
             run_id = delivery.attributes.get("run_id")
             if run_id and outcome in ("task failed", "noted"):
@@ -193,19 +197,27 @@ def handle_sweep_event(event: Any) -> None:
     kind=sweep fails what is past its run's deadline; kind=kb_reindex re-indexes the
     knowledge base from its articles. An unknown kind is logged and acknowledged.
     """
+    from shared.app.consume import consumer_span
+    from shared.wiring import services
+
+    services()  # configures tracing before the span opens
+    delivery = delivery_from_cloud_event(str(event["id"]), event.get_data())
+    with consumer_span("supervisor-sweeper", delivery):
+        _maintain(str(event["id"]), delivery.attributes.get("kind", "sweep"))
+
+
+def _maintain(event_id: str, kind: str) -> None:
     from shared.wiring import services
 
     svc = services()
-    delivery = delivery_from_cloud_event(str(event["id"]), event.get_data())
-    kind = delivery.attributes.get("kind", "sweep")
     if kind == "kb_reindex":
         from shared.kb.service import reindex
 
         report = reindex(svc.settings, svc.settings.kb_articles_dir, svc.settings.kb_embedder)
-        logger.info("kb re-index %s: %s", event["id"], report.summary())
+        logger.info("kb re-index %s: %s", event_id, report.summary())
         return
     if kind != "sweep":
-        logger.error("maintenance tick %s has unknown kind %r; ignored", event["id"], kind)
+        logger.error("maintenance tick %s has unknown kind %r; ignored", event_id, kind)
         return
     from shared.app.sweep import expire_approvals, sweep_overdue_runs
 
@@ -215,7 +227,7 @@ def handle_sweep_event(event: Any) -> None:
         _after_run_finished_if_over(run_id)
     logger.info(
         "sweep %s: %d overdue run(s) %s, %d expired approval(s) %s",
-        event["id"],
+        event_id,
         len(swept),
         swept,
         len(expired),

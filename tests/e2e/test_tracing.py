@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from emulators.cloud import LocalCloud
-from emulators.demo import seed_knowledge_base, send_chat_message
+from emulators.demo import create_schedules, seed_knowledge_base, send_chat_message
 from shared.adapters.firestore_store import FirestoreStore
+from shared.adapters.scheduler_client import scheduler_client
 from tests.e2e.conftest import start_run_via_api, wait_for_run
 from tests.support import wait_for
 
@@ -127,3 +128,31 @@ def test_a_weekly_run_is_one_trace_from_the_request_through_every_agent_and_back
 
 def _children_any(spans: list[Span], parent: Span) -> list[Span]:
     return [s for s in spans if s["parent_span_id"] == parent["span_id"]]
+
+
+def test_a_scheduled_sweep_is_traced_as_the_sweeper_consuming_it(
+    cloud: LocalCloud, store: FirestoreStore
+) -> None:
+    job_name = next(
+        name for name in create_schedules(cloud) if name.endswith("/sweep-overdue-runs")
+    )
+    seen = {s["span_id"] for s in _spans(cloud.trace_file)}
+
+    scheduler_client(cloud.scheduler_address).run_job(name=job_name)
+    sweep = wait_for(
+        lambda: [
+            s
+            for s in _spans(cloud.trace_file)
+            if s["name"] == "supervisor-sweeper process" and s["span_id"] not in seen
+        ],
+        30,
+        "the sweeper's consumer span",
+    )
+
+    [span] = sweep
+    assert (span["service"], span["kind"], span["status"]) == (
+        "supervisor-sweeper",
+        "CONSUMER",
+        "UNSET",
+    )
+    assert span["attributes"]["controlroom.kind"] == "sweep"
