@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     tracking_tier_quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_TIER_QUOTAS))
     tracking_keys: TrackingKeys = Field(default_factory=dict)
     tracking_quota_shards: int = Field(default=16, ge=1, le=500)
+    # LangSmith tracing of the graphs (shared/langsmith_tracing.py): only with a key.
+    langsmith_api_key: SecretStr | None = None
+    langsmith_project: str = "controlroom"
+    langsmith_endpoint: str = "https://api.smith.langchain.com"
     # Web origins whose pages may call the tracking API from the browser (CORS, for the
     # snippet served at /v1/controlroom.js); "*" lets any site send with a browser key.
     tracking_allowed_origins: list[str] = Field(default_factory=lambda: ["*"])

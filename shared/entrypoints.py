@@ -38,18 +38,20 @@ def _after_run_finished(run_id: str) -> None:
 
 def _consume(event: Any, consumer: str, handle: Callable[[Delivery], object]) -> None:
     from shared.app.consume import consume
+    from shared.langsmith_tracing import langsmith_tracing
     from shared.wiring import services
 
     svc = services()
-    consume(
-        str(event["id"]),
-        event.get_data(),
-        handle,
-        consumer=consumer,
-        store=svc.store,
-        bus=svc.bus,
-        clock=utcnow,
-    )
+    with langsmith_tracing(svc.settings, consumer=consumer):
+        consume(
+            str(event["id"]),
+            event.get_data(),
+            handle,
+            consumer=consumer,
+            store=svc.store,
+            bus=svc.bus,
+            clock=utcnow,
+        )
 
 
 def handle_run_request_event(event: Any) -> None:

@@ -74,6 +74,7 @@ def test_every_secret_setting_is_configured_by_this_test() -> None:
         "sendgrid_api_key",
         "mailgun_api_key",
         "llm_openai_api_key",
+        "langsmith_api_key",
     }
 
 
