@@ -286,9 +286,23 @@ def handle_status_request(request: flask.Request) -> flask.Response:
             limits = caller_limits(tuple(sorted(services().settings.http_rate_limits.items())))
             address = caller_address(request.headers.get("X-Forwarded-For"), request.remote_addr)
             limits.check("address", address)
-            if found.scope != PUBLIC:
-                limits.check("principal", access.require_scope(request, found.scope).name)
-            return found.handler(request, as_json, **match.groupdict())
+            if found.scope == PUBLIC:
+                return found.handler(request, as_json, **match.groupdict())
+            caller = access.require_scope(request, found.scope)
+            limits.check("principal", caller.name)
+            response = found.handler(request, as_json, **match.groupdict())
+            if (
+                as_json
+                and method == "GET"
+                and caller.via == "bearer"
+                and response.status_code < 400
+            ):
+                # Programs' reads that answered are audited here (a rejection stores nothing);
+                # every change audits itself as an action.
+                access.record_action(
+                    caller, "api.read", path, details={"status": response.status_code}
+                )
+            return response
         except UnauthorizedError as exc:
             logger.info("unauthenticated %s %s: %s", request.method, request.path, exc)
             if method == "GET" and wants_html(request, as_json):

@@ -33,7 +33,7 @@ from shared.errors import (
 from shared.models import utcnow
 from shared.security.ratelimit import CallerLimits, caller_address, caller_limits
 from shared.security.signatures import linkedin_challenge_response, verify_webhook
-from shared.security.tokens import require_bearer
+from shared.security.tokens import API_TOKEN_NAME, Principal, require_bearer
 from shared.web.cors import preflight_response, with_cors
 from shared.web.responses import error_response, json_response
 from shared.wiring import conversations, services
@@ -108,6 +108,15 @@ def _start_run(request: flask.Request) -> flask.Response:
     except ValidationError as exc:
         raise InvalidRequestError(describe_validation_error(exc)) from exc
     accepted = request_run(start, requested_by="api", store=svc.store, bus=svc.bus, clock=utcnow)
+    from shared.web.access import record_action
+
+    record_action(
+        Principal(name=API_TOKEN_NAME, scopes=frozenset({"act"}), via="bearer"),
+        "run.request",
+        f"runs/{accepted.run_id}",
+        outcome="unchanged" if accepted.duplicate else "done",
+        details={"workflow": start.workflow},
+    )
     status_url = f"{svc.settings.status_url.rstrip('/')}/runs/{accepted.run_id}"
     return json_response(
         {"run_id": accepted.run_id, "duplicate": accepted.duplicate, "status_url": status_url},

@@ -172,10 +172,11 @@ EDIT_VALUES = st.one_of(
 )
 
 
-def name_what_exists(seeded: Seeded, client: Any) -> Callable[[Any, Draw], None]:
+def name_what_exists(seeded: Seeded, fuzzer: Any) -> Callable[[Any, Draw], None]:
     """Half the time, point the generated request at a seeded record or a real agent, give a
     settings edit a real field and the version it edits, and a sign-in the nonce of a form
     loaded just before, so that the handlers get past their first lookup or check."""
+    client = fuzzer.client
 
     def tweak(case: Any, draw: Draw) -> None:
         if not draw(st.booleans()):
@@ -204,6 +205,7 @@ def name_what_exists(seeded: Seeded, client: Any) -> Callable[[Any, Draw], None]
         if case.operation.path == "/api/agents/{agent}/{kind}" and kind in ("prompts", "policy"):
             fields = PROMPT_FIELDS if kind == "prompts" else _policy_fields(params["agent"])
             agents = client.get("/api/agents", headers=ACT).get_json()["agents"]
+            fuzzer.documents = None  # that read was audited: count afresh before the case
             [current] = [a[f"{kind}_version"] for a in agents if a["agent"] == params["agent"]]
             body = {"base_version": draw(st.sampled_from([current, current - 1]))}
             body[draw(st.sampled_from(fields))] = draw(EDIT_VALUES)
@@ -237,7 +239,7 @@ def test_without_a_credential_every_private_route_is_a_401_and_stores_nothing(
         status.fuzzer.run(
             operation,
             EXAMPLES_WITHOUT_CREDENTIALS,
-            tweak=name_what_exists(status.seeded, status.fuzzer.client),
+            tweak=name_what_exists(status.seeded, status.fuzzer),
             expect=expect,
         )
     print(f"\nstatus, no credentials: {status.fuzzer.report.summary()}")
@@ -261,7 +263,7 @@ def test_with_the_act_token_every_answer_is_documented_and_rejections_store_noth
             operation,
             EXAMPLES,
             sign=with_the_act_token,
-            tweak=name_what_exists(status.seeded, status.fuzzer.client),
+            tweak=name_what_exists(status.seeded, status.fuzzer),
             expect=expect,
             after=after,
             checks=CHECKS_OF.get(operation.label),

@@ -126,7 +126,14 @@ def test_a_read_token_reads_but_acting_is_403_and_the_refusal_is_audited(
             "action": f"POST /conversations/{KEY}/resolve",
             "target": f"/conversations/{KEY}/resolve",
             "outcome": "denied",
-        }
+        },
+        {
+            "who": "dash",
+            "via": "bearer",
+            "action": "api.read",
+            "target": "/conversations",
+            "outcome": "done",
+        },
     ]
 
 
@@ -143,6 +150,13 @@ def test_an_act_token_acts_and_the_action_is_recorded_with_who_did_it(
     resolution = store.get_resolution("generic:m-access")
     assert resolution is not None and resolution.resolved_by == "alice"
     assert _audit(store) == [
+        {
+            "who": "api",
+            "via": "bearer",
+            "action": "api.read",
+            "target": "/audit",
+            "outcome": "done",
+        },
         {
             "who": "alice",
             "via": "bearer",

@@ -11,7 +11,7 @@ import pytest
 from shared.adapters.firestore_store import FirestoreStore
 from shared.models import RunRequest
 from shared.topology import RUN_REQUESTS_TOPIC
-from tests.conftest import API_TOKEN, Emulators
+from tests.conftest import API_TOKEN, PROJECT, Emulators
 from tests.integration.functions_app import function_client
 from tests.support import TopicTap
 
@@ -47,6 +47,12 @@ def test_a_valid_request_publishes_one_run_request(
     body = response.get_json()
     assert body["run_id"].startswith("weekly_gtm-") and body["duplicate"] is False
     assert body["status_url"] == f"http://status.test/runs/{body['run_id']}"
+    [audit] = [d.to_dict() for d in FirestoreStore(PROJECT).client.collection("audit").stream()]
+    assert (audit["who"], audit["action"], audit["target"]) == (
+        "api",
+        "run.request",
+        f"runs/{body['run_id']}",
+    )
     [message] = run_requests.pull(expected=1)
     request = RunRequest.model_validate_json(message.data)
     assert (request.run_id, request.trigger, request.params) == (
