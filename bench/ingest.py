@@ -34,11 +34,11 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from google.cloud import firestore
@@ -56,6 +56,7 @@ GOAL_RATIO = 0.5
 TEXT = "Hi, my order NW-48213 has not arrived yet. Where is it?"
 
 Prepared = tuple[bytes, dict[str, str]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,17 @@ def run_burst(
         ok = accepted(response) if check_accepted else response.status_code == 200
         return seconds, ok, "" if ok else f"{response.status_code} {response.text[:200]}"
 
+    return _timed_burst(send, requests)
+
+
+def _timed_burst(send: Callable[[T], tuple[float, bool, str]], items: Sequence[T]) -> Burst:
+    """Run `send` over the items from CLIENT_THREADS threads; the burst's time and outcomes."""
     with ThreadPoolExecutor(CLIENT_THREADS) as pool:
         started = time.perf_counter()
-        outcomes = list(pool.map(send, requests))
+        outcomes = list(pool.map(send, items))
         elapsed = time.perf_counter() - started
     return Burst(
-        sent=len(requests),
+        sent=len(items),
         succeeded=sum(1 for _, ok, _ in outcomes if ok),
         seconds=elapsed,
         latencies_s=tuple(seconds for seconds, _, _ in outcomes),
@@ -137,17 +143,7 @@ def run_floor_burst(project: str, requests: Sequence[Prepared]) -> Burst:
         )
         return time.perf_counter() - started, outcome.accepted == 1, ""
 
-    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
-        started = time.perf_counter()
-        outcomes = list(pool.map(ingest, payloads))
-        elapsed = time.perf_counter() - started
-    return Burst(
-        sent=len(requests),
-        succeeded=sum(1 for _, ok, _ in outcomes if ok),
-        seconds=elapsed,
-        latencies_s=tuple(seconds for seconds, _, _ in outcomes),
-        failures=(),
-    )
+    return _timed_burst(ingest, payloads)
 
 
 def _inbound_records(project: str) -> int:

@@ -4,9 +4,7 @@ against the real webhooks and profiles functions: CORS, batching, flush on leavi
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -17,6 +15,7 @@ from emulators.cloud import LocalCloud
 from shared.tracking.firestore import FirestoreProfiles
 from tests.conftest import Emulators
 from tests.e2e.conftest import running_cloud
+from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
@@ -25,55 +24,32 @@ KEY = "browser-tracking-key-0123456789"
 USER = "web-user-1"
 
 
-class HostApp:
-    """The business's own web application: a page on its own origin that loads the snippet
-    from `snippet_url` (set once the webhooks function is up)."""
+def host_page(snippet_url: Callable[[], str]) -> Callable[[RecordedRequest], Reply]:
+    """The business's own web application: a page on its own origin that loads the snippet."""
 
-    def __init__(self) -> None:
-        self.snippet_url = ""
-        app = self
+    def answer(request: RecordedRequest) -> Reply:
+        page = (
+            "<!doctype html><html><head><title>Host app</title>"
+            f'<script src="{snippet_url()}"></script></head><body><h1>Pricing</h1></body></html>'
+        )
+        return Reply(200, page, {"Content-Type": "text/html; charset=utf-8"})
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                page = (
-                    "<!doctype html><html><head><title>Host app</title>"
-                    f'<script src="{app.snippet_url}"></script></head>'
-                    "<body><h1>Pricing</h1></body></html>"
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
+    return answer
 
 
 @pytest.fixture(scope="module")
 def host_and_cloud(
     emulators: Emulators, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[HostApp, LocalCloud]]:
-    host = HostApp()
-    env = {
-        "CONTROLROOM_TRACKING_KEYS": json.dumps({"web": {"key": KEY, "tier": "pro"}}),
-        "CONTROLROOM_TRACKING_ALLOWED_ORIGINS": json.dumps([host.url]),
-    }
-    try:
+) -> Iterator[tuple[RecordingServer, LocalCloud]]:
+    webhooks: list[str] = []
+    with RecordingServer(host_page(lambda: f"{webhooks[0]}/v1/controlroom.js")) as host:
+        env = {
+            "CONTROLROOM_TRACKING_KEYS": json.dumps({"web": {"key": KEY, "tier": "pro"}}),
+            "CONTROLROOM_TRACKING_ALLOWED_ORIGINS": json.dumps([host.origin]),
+        }
         for cloud in running_cloud(emulators, tmp_path_factory, function_env={"webhooks": env}):
-            host.snippet_url = f"{cloud.functions['webhooks'].url}/v1/controlroom.js"
+            webhooks.append(cloud.functions["webhooks"].url)
             yield host, cloud
-    finally:
-        host.stop()
 
 
 def _profile(emulators: Emulators, user_id: str) -> dict[str, Any]:
@@ -82,11 +58,11 @@ def _profile(emulators: Emulators, user_id: str) -> dict[str, Any]:
 
 
 def test_the_snippet_tracks_identifies_and_reads_recommendations_from_another_origin(
-    host_and_cloud: tuple[HostApp, LocalCloud], emulators: Emulators, page: Page
+    host_and_cloud: tuple[RecordingServer, LocalCloud], emulators: Emulators, page: Page
 ) -> None:
     host, _ = host_and_cloud
     emulators.reset()
-    page.goto(host.url)
+    page.goto(host.origin)
     page.wait_for_function("() => window.controlroom !== undefined")
 
     page.evaluate(
@@ -112,7 +88,7 @@ def test_the_snippet_tracks_identifies_and_reads_recommendations_from_another_or
     assert profile["counters"] == {"identify": 1, "Viewed Pricing": 3, "Added to Cart": 1}
     assert profile["traits"]["plan"] == "free" and profile["event_count"] == 5
 
-    page.goto(host.url)
+    page.goto(host.origin)
     page.wait_for_function("() => window.controlroom !== undefined")
     answer = page.evaluate(
         "(args) => controlroom.init(args[0]).recommendations(args[1])", [KEY, USER]
@@ -121,7 +97,7 @@ def test_the_snippet_tracks_identifies_and_reads_recommendations_from_another_or
 
 
 def test_a_preflight_from_an_origin_not_allowed_is_refused(
-    host_and_cloud: tuple[HostApp, LocalCloud],
+    host_and_cloud: tuple[RecordingServer, LocalCloud],
 ) -> None:
     host, cloud = host_and_cloud
     url = f"{cloud.functions['webhooks'].url}/v1/batch"
@@ -130,11 +106,11 @@ def test_a_preflight_from_an_origin_not_allowed_is_refused(
         "Access-Control-Request-Headers": "authorization, content-type",
     }
 
-    allowed = httpx.options(url, headers={**preflight, "Origin": host.url}, timeout=10)
+    allowed = httpx.options(url, headers={**preflight, "Origin": host.origin}, timeout=10)
     refused = httpx.options(url, headers={**preflight, "Origin": "http://evil.test"}, timeout=10)
 
     assert allowed.status_code == 204
-    assert allowed.headers["Access-Control-Allow-Origin"] == host.url
+    assert allowed.headers["Access-Control-Allow-Origin"] == host.origin
     assert "Authorization" in allowed.headers["Access-Control-Allow-Headers"]
     assert refused.status_code == 403 and "http://evil.test" in refused.json()["error"]
     assert "Access-Control-Allow-Origin" not in refused.headers

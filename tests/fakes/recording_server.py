@@ -127,7 +127,8 @@ class RecordingServer:
                     else json.dumps(reply.body).encode()
                 )
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
+                if not any(name.lower() == "content-type" for name in reply.headers):
+                    self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

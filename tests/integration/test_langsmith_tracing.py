@@ -3,13 +3,8 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,6 +16,7 @@ from shared.models import utcnow
 from shared.support.inbound import parse_generic
 from shared.support.records import SupportMessage
 from tests.conftest import Emulators
+from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
 from tests.integration.functions_app import function_client, pubsub_cloud_event
 from tests.integration.status_client import clear_settings_caches
 from tests.support import wait_for
@@ -31,53 +27,25 @@ ARTICLES = Path(__file__).resolve().parents[2] / "kb" / "articles"
 EMAIL = "ada.lovelace@example.com"
 
 
-class LangSmithRecorder:
-    """Records what a LangSmith client sends; answers like the API (GET /info, 202 on ingest)."""
+def langsmith_api(request: RecordedRequest) -> Reply:
+    """LangSmith's answers: GET /info describes the server, ingestion is accepted (202)."""
+    if request.method == "GET":
+        return Reply(200, {"version": "0.10.0", "batch_ingest_config": {}})
+    return Reply(202, {})
 
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, bytes]] = []
-        recorder = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self._answer(200, {"version": "0.10.0", "batch_ingest_config": {}})
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                recorder.requests.append(("POST", self.path, body))
-                self._answer(202, {})
-
-            do_PATCH = do_POST
-
-            def _answer(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def sent(self) -> bytes:
-        """Every body received so far, joined."""
-        return b"\n".join(body for _, _, body in self.requests)
+def sent(server: RecordingServer) -> bytes:
+    """Every body received so far, joined."""
+    return b"\n".join(r.body for r in server.requests)
 
 
 @pytest.fixture
 def recorder(
     clean_emulators: Emulators, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[LangSmithRecorder]:
-    fake = LangSmithRecorder()
+) -> Iterator[RecordingServer]:
+    fake = RecordingServer(langsmith_api).start()
     monkeypatch.setenv("CONTROLROOM_LANGSMITH_API_KEY", "lsv2_test_key")
-    monkeypatch.setenv("CONTROLROOM_LANGSMITH_ENDPOINT", fake.url)
+    monkeypatch.setenv("CONTROLROOM_LANGSMITH_ENDPOINT", fake.origin)
     monkeypatch.setenv("CONTROLROOM_LANGSMITH_PROJECT", "controlroom-test")
     clear_settings_caches()
     langsmith_client.cache_clear()
@@ -85,12 +53,11 @@ def recorder(
     monkeypatch.undo()
     clear_settings_caches()
     langsmith_client.cache_clear()
-    fake.server.shutdown()
-    fake.server.server_close()
+    fake.stop()
 
 
 def test_a_support_answer_is_traced_to_langsmith_with_pii_masked(
-    recorder: LangSmithRecorder, clean_emulators: Emulators
+    recorder: RecordingServer, clean_emulators: Emulators
 ) -> None:
     ingest_directory(ARTICLES, FirestoreKnowledgeStore(clean_emulators.project))
     text = f"How do I reset my password? Write to {EMAIL} please"
@@ -107,9 +74,9 @@ def test_a_support_answer_is_traced_to_langsmith_with_pii_masked(
     status = client.post("/", headers=headers, data=body).status_code
 
     assert status == 200
-    sent = wait_for(
-        lambda: recorder.sent() if b"retrieve" in recorder.sent() else None, 10, "the graph's runs"
+    body = wait_for(
+        lambda: sent(recorder) if b"retrieve" in sent(recorder) else None, 10, "the graph's runs"
     )
-    assert b"controlroom-test" in sent and b"agent-support" in sent
-    assert EMAIL.encode() not in sent
-    assert b"<EMAIL_1>" in sent
+    assert b"controlroom-test" in body and b"agent-support" in body
+    assert EMAIL.encode() not in body
+    assert b"<EMAIL_1>" in body
