@@ -23,6 +23,7 @@ WEBHOOK_SECRETS = {
 
 RATE_LIMITS_OFF = json.dumps({"address": 0, "principal": 0})
 
+
 class Emulators:
     """The running emulators of this test session."""
 
