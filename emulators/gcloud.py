@@ -37,10 +37,15 @@ def _gcloud() -> str:
     return path
 
 
-def start_firestore(project: str, log_dir: Path, port: int | None = None) -> RunningEmulator:
-    """Start the Firestore emulator on a free port and wait until it answers."""
+def start_firestore(
+    project: str, log_dir: Path, port: int | None = None, rules: Path | None = None
+) -> RunningEmulator:
+    """Start the Firestore emulator on a free port and wait until it answers; with `rules`,
+    client requests (not the admin's) are checked against that security rules file."""
     host = f"127.0.0.1:{port or free_port()}"
     argv = [_gcloud(), "emulators", "firestore", "start", f"--host-port={host}", "--quiet"]
+    if rules is not None:
+        argv.append(f"--rules={rules}")
     process = ManagedProcess(
         "firestore-emulator", argv, log_dir / "firestore.log", dict(os.environ)
     )

@@ -260,3 +260,16 @@ def test_schedules_publish_their_payload() -> None:
     assert target["attributes"] == "${each.value.attributes}"
     assert job["schedule"] == "${each.value.cron}" and job["time_zone"] == "${each.value.time_zone}"
     assert job["retry_config"]
+
+
+def test_the_firestore_rules_file_is_released_for_the_database() -> None:
+    [ruleset] = _resources("google_firebaserules_ruleset").values()
+    [release] = _resources("google_firebaserules_release").values()
+
+    [source] = ruleset["source"]
+    [files] = source["files"]
+    assert files["name"] == "firestore.rules"
+    assert "firestore.rules" in files["content"]
+    assert (TERRAFORM_DIR / "firestore.rules").exists()
+    assert release["name"] == "cloud.firestore"
+    assert "google_firebaserules_ruleset.firestore_deny_all.name" in release["ruleset_name"]
