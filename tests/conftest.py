@@ -90,3 +90,13 @@ def clean_emulators(emulators: Emulators) -> Emulators:
     """The emulators with Firestore emptied before the test."""
     emulators.reset()
     return emulators
+
+
+@pytest.fixture(autouse=True)
+def closed_circuits() -> Iterator[None]:
+    """Every test starts with every vendor's circuit closed (breakers live per process)."""
+    from shared.adapters.vendors.breaker import reset_breakers
+
+    reset_breakers()
+    yield
+    reset_breakers()

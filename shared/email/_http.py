@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from shared.adapters.vendors._http import ErrorMessage, HttpPolicy, VendorHttp, parse_retry_after
+from shared.adapters.vendors.breaker import through_breaker
 from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.email._retry import retry_not_accepted
 from shared.email.errors import EmailNotAcceptedError
@@ -132,4 +133,9 @@ class HttpEmailSender:
                 **body,
             )
 
-        return retry_not_accepted(attempt, self.policy, self._sleep)
+        return through_breaker(
+            self.provider,
+            self.policy.breaker_failures,
+            self.policy.breaker_reset_s,
+            lambda: retry_not_accepted(attempt, self.policy, self._sleep),
+        )

@@ -8,7 +8,10 @@ Every vendor call goes through `VendorHttp.request_json`, which
   carrying the vendor's own error message;
 - retries retryable failures a few times in process (tenacity), waiting Retry-After when
   given and backing off exponentially otherwise. A Retry-After longer than the policy allows
-  is not slept on: the error propagates at once so the caller's redelivery waits instead.
+  is not slept on: the error propagates at once so the caller's redelivery waits instead;
+- goes through the vendor's circuit breaker (breaker.py): after `breaker_failures` failed
+  calls in a row the vendor is not called for `breaker_reset_s`, and the caller gets a
+  VendorUnavailableError saying so.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from shared.adapters.vendors.breaker import through_breaker
 from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.tracing import span
 
@@ -47,6 +51,8 @@ class HttpPolicy(BaseModel):
     max_attempts: int = Field(default=3, ge=1, description="1 means no in-process retry")
     backoff_s: float = Field(default=0.5, ge=0, description="first wait without Retry-After")
     max_retry_wait_s: float = Field(default=30.0, ge=0, description="longest wait slept on")
+    breaker_failures: int = Field(default=5, ge=1, description="failed calls that open it")
+    breaker_reset_s: float = Field(default=30.0, gt=0, description="open this long, then try")
 
     def timeout(self) -> httpx.Timeout:
         """The policy as an httpx timeout."""
@@ -109,7 +115,12 @@ class VendorHttp:
                 "controlroom.vendor": self.vendor,
             },
         ) as current:
-            result = retrying(self._attempt, method, path, params, json)
+            result = through_breaker(
+                self.vendor,
+                self.policy.breaker_failures,
+                self.policy.breaker_reset_s,
+                lambda: retrying(self._attempt, method, path, params, json),
+            )
             current.set_attribute("controlroom.attempts", retrying.statistics["attempt_number"])
             return result
 
