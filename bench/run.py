@@ -13,6 +13,8 @@ Suites (`SUITES`, in the order they run):
     cold-start   process start to first answer, per function kind, vs a bare function
     end-to-end   weekly run latency in the local cloud vs its floors; memory per function
     fan-out      win-back at 10, 100, 1,000 customers: time and store calls per task
+    load         10,000 webhooks answered once each, 100 concurrent weekly runs: throughput,
+                 p50/p95/p99, errors
 
 The last three start the official emulators once and share them. Every CONTROLROOM_*
 variable of the caller is dropped first (keeping only price and model tables), so nothing
@@ -36,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import analytics, cold_start, end_to_end, fanout, ingest, llm_cost, retrieval
+from bench import analytics, cold_start, end_to_end, fanout, ingest, llm_cost, load, retrieval
 from bench.local import LocalServers, scrub_environment
 from bench.measure import BenchReport, BenchRun, SuiteFailure, render_table, write_results
 
@@ -71,6 +73,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("cold-start", lambda o, s: cold_start.run_suite(s, quick=o.quick, repeats=o.repeats)),
     Suite("end-to-end", lambda o, s: end_to_end.run_suite(s, quick=o.quick)),
     Suite("fan-out", lambda o, s: fanout.run_suite(s, quick=o.quick)),
+    Suite("load", lambda o, s: load.run_suite(s, quick=o.quick)),
 )
 
 
