@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # (customers.csv, orders.csv, subscriptions.csv, channel_spend.csv, campaigns.csv), or Stripe.
     data_source: Literal["sample", "csv", "stripe"] = "sample"
     data_csv_dir: Path | None = None
+    # While the source is unavailable, agents may use the last good read up to this old
+    # (hours; 0 never), labelled as cached in their reports (shared/adapters/last_good.py).
+    data_cache_max_age_h: float = Field(default=24.0, ge=0)
     stripe_api_key: SecretStr | None = None
     # Knowledge base: where the nightly re-index reads articles, and which embedder to use
     # ("auto": OpenAI if keyed, else Vertex if located, else BM25 only; or none/hashing/...).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -281,13 +282,18 @@ def _support_graph(build: Callable[[], Any]) -> Any:
 @cache
 def _agent_runner(agent: str) -> Any:
     from shared.adapters.faults import with_faults
+    from shared.adapters.last_good import LastGoodDataSource
     from shared.agent_settings import resolve_agent_settings
     from shared.agents.registry import run_analysis_agent
     from shared.agents.steps import StepContext, step_handler
     from shared.wiring import data_source, email_sender, llm, services
 
     svc = services()
-    source = with_faults(data_source(), svc.settings.faults.get(agent))
+    source = LastGoodDataSource(
+        with_faults(data_source(), svc.settings.faults.get(agent)),
+        max_age=timedelta(hours=svc.settings.data_cache_max_age_h),
+        clock=utcnow,
+    )
 
     def run(task: AgentTask, on_step: Any) -> Any:
         handler = step_handler(task)

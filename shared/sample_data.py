@@ -170,6 +170,10 @@ class SampleDataset(BaseModel):
     tickets: tuple[SupportTicket, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
     campaigns: tuple[Campaign, ...] = ()
+    # Set when the source was unavailable and an earlier read was served instead
+    # (shared/adapters/last_good.py): when that read was made, and why it was needed.
+    cached_from: datetime | None = None
+    cached_because: str | None = None
 
 
 # --- generator assumptions (see the module docstring) ----------------------------------

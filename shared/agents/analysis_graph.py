@@ -66,7 +66,11 @@ def build_analysis_graph(spec: AnalysisAgentSpec) -> CompiledStateGraph[Any, Any
         # The policy's thresholds, unless this run's params say otherwise.
         params = {**runtime.context.settings.policy.values, **state.get("params", {})}
         report = spec.analyse(dataset, params)
-        return {"report": report.model_dump(mode="json"), "facts": spec.facts(report)}
+        labelled = report.model_dump(mode="json")
+        if dataset.cached_from is not None:
+            labelled["data_cached_from"] = dataset.cached_from.isoformat()
+            labelled["data_cached_because"] = dataset.cached_because
+        return {"report": labelled, "facts": spec.facts(report)}
 
     def write(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         facts = state["facts"]
