@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser demo test test-unit test-integration test-e2e test-browser lint format local-cloud topology bundle eval bench clean
+.PHONY: install browser demo test test-unit test-integration test-e2e test-browser lint format local-cloud topology bundle eval bench reliability clean
 
 install: $(STAMP)
 
@@ -57,6 +57,10 @@ test-browser: install browser
 
 bench: install
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
+
+# Faults (tests/faults at 40 runs), hostile inputs and load, in one table (about 10 minutes).
+reliability: install
+	$(BIN)/python -m bench.reliability $(if $(FAULT_RUNS),--fault-runs $(FAULT_RUNS),)
 
 lint: install
 	$(BIN)/ruff check .

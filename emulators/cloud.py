@@ -184,6 +184,19 @@ class LocalCloud:
         self.functions[name] = start_function(running)
         wait_ready(self.functions[name])
 
+    def restart_pubsub(self) -> None:
+        """Stop the Pub/Sub emulator and start it again on the same port, re-provisioned.
+
+        The emulator keeps nothing on disk, so messages it held are gone (Pub/Sub in the cloud
+        keeps them); publishers retry while it is down and the pumps resume pulling once the
+        subscriptions exist again.
+        """
+        assert self.pubsub is not None, "the local cloud is not started"
+        port = int(self.pubsub.host.rsplit(":", 1)[1])
+        self.pubsub.stop()
+        self.pubsub = start_pubsub(self.config.project, self.log_dir, port=port)
+        provision_pubsub(self.config.project, self.config.topology)
+
     def reset(self) -> None:
         """Empty Firestore and re-create the Pub/Sub topology (between tests)."""
         assert self.firestore is not None

@@ -138,7 +138,11 @@ class SubscriptionPump:
                 request={"subscription": self._path, "max_messages": max_messages},
                 timeout=PULL_TIMEOUT_S,
             )
-        except (gexc.DeadlineExceeded, gexc.ServiceUnavailable, gexc.RetryError):
+        except (gexc.DeadlineExceeded, gexc.RetryError):
+            return []
+        except gexc.ServiceUnavailable:
+            # The emulator is down (restarting): poll again shortly, not in a tight loop.
+            self._stop.wait(0.2)
             return []
         except (gexc.GoogleAPICallError, ValueError) as exc:
             if not self._stop.is_set():

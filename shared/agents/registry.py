@@ -35,9 +35,11 @@ def _describe_step(node: str, update: dict[str, Any]) -> str:
         return f"drafted {', '.join(update.get('drafts', {}))} for the team to review"
     if node == "write":
         completion = update.get("completion", {})
+        fallback = "; ".join(completion.get("fallback_reasons") or ())
         return (
             f"wrote {completion.get('tokens_out', 0)} tokens of prose with "
             f"{completion.get('provider')}/{completion.get('model')}"
+            + (f" (fallback after {fallback})" if fallback else "")
         )
     return "done"
 

@@ -3,18 +3,21 @@
 vLLM, Ollama or LiteLLM are reached through a base URL (e.g. http://localhost:11434/v1).
 
 Structured output uses `response_format={"type": "json_schema", ...}` built by the SDK's own
-helper (strict schema). The SDK's retries are off (`max_retries=0`): tenacity in
+helper (strict schema). A body that is not a chat completion (cut short, an HTML error page)
+is a transient failure like a 5xx. The SDK's retries are off (`max_retries=0`): tenacity in
 shared.llm.pipeline is the one retrying, honouring `Retry-After` hints read here.
 """
 
 from __future__ import annotations
 
 import email.utils
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import openai
 from openai.lib import type_to_response_format_param
+from openai.types.chat import ChatCompletion
 
 from shared.llm.errors import LlmRequestError, LlmTransientError
 from shared.llm.provider import ProviderCall, ProviderReply
@@ -93,6 +96,14 @@ class OpenAIProvider:
             raise _status_error(exc) from exc
         except openai.APIConnectionError as exc:  # includes APITimeoutError
             raise LlmTransientError(f"openai: {exc.message}") from exc
+        except json.JSONDecodeError as exc:
+            # A proxy or an overloaded server cut the body short: asking again may work.
+            raise LlmTransientError(f"openai: malformed response body: {exc}") from exc
+        if not isinstance(completion, ChatCompletion):
+            # A 2xx that is not JSON at all (an HTML error page) comes back as text.
+            raise LlmTransientError(
+                f"openai: malformed response body: not a chat completion ({str(completion)[:80]!r})"
+            )
         usage = completion.usage
         tokens_in = usage.prompt_tokens if usage else 0
         tokens_out = usage.completion_tokens if usage else 0

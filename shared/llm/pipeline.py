@@ -321,7 +321,8 @@ class FallbackLLM:
     """Asks each LLM of a chain in turn; the first usable answer wins.
 
     Usage spent on unusable answers of earlier providers is added to the winning
-    completion, so cost accounting stays complete.
+    completion, so cost accounting stays complete, and why each of them failed is kept on it
+    (`fallback_reasons`), so the task's record says why a fallback answered.
     """
 
     def __init__(self, chain: Sequence[LLM]) -> None:
@@ -366,6 +367,8 @@ class FallbackLLM:
                         "cost_usd": round(completion.cost_usd + spent_usd, 6),
                     }
                 )
+            if failures:
+                completion = completion.model_copy(update={"fallback_reasons": tuple(failures)})
             return value, completion
         if transient or last is None:
             raise LlmUnavailableError("every LLM provider failed: " + "; ".join(failures)) from last

@@ -54,6 +54,8 @@ class Completion(BaseModel):
     offline: bool = False
     # Served from the response cache: nothing was sent, so tokens and cost are zero.
     cached: bool = False
+    # Why earlier providers of a fallback chain did not answer ("openai: ..."), oldest first.
+    fallback_reasons: tuple[str, ...] = ()
 
 
 class LLM(Protocol):
