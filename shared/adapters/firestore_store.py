@@ -10,9 +10,9 @@ count tries to create the step's marker, and the one whose create succeeds moves
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -20,7 +20,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.adapters.firestore_effects import FirestoreEffects
-from shared.errors import InvalidMessageError, NotFoundError
+from shared.errors import InvalidMessageError, NotFoundError, RetryableError
 from shared.models import (
     TERMINAL_TASK_STATUSES,
     ApprovalDoc,
@@ -54,6 +54,10 @@ def firestore_safe(value: Any, inside_list: bool = False) -> Any:
 
 # Firestore commits at most 500 writes at once.
 BATCH_WRITES = 450
+
+
+T = TypeVar("T")
+TASK_WRITE_TRIES = 20  # compare-and-set rounds before a task write gives up for now
 
 
 class FirestoreStore(FirestoreEffects):
@@ -299,17 +303,10 @@ class FirestoreStore(FirestoreEffects):
         self, run_id: str, task_id: str, owner: str, lease_s: int, now: datetime
     ) -> TaskClaim:
         """Start an attempt unless the task is terminal or leased by another owner."""
-        ref = self._task_ref(run_id, task_id)
 
-        @firestore.transactional
-        def claim(transaction: firestore.Transaction) -> TaskClaim:
-            snap = ref.get(transaction=transaction)
-            if not snap.exists:
-                # Runs are written before their tasks are published, so this never heals.
-                raise InvalidMessageError(f"task {run_id}/{task_id} does not exist")
-            task = TaskDoc.model_validate(snap.to_dict())
+        def claim(task: TaskDoc) -> tuple[dict[str, Any] | None, TaskClaim]:
             if task.status.terminal:
-                return TaskClaim(task, "terminal")
+                return None, TaskClaim(task, "terminal")
             leased_by_other = (
                 task.status is TaskStatus.RUNNING
                 and task.lease_owner != owner
@@ -317,7 +314,7 @@ class FirestoreStore(FirestoreEffects):
                 and task.lease_until > now
             )
             if leased_by_other:
-                return TaskClaim(task, "busy")
+                return None, TaskClaim(task, "busy")
             claimed = task.model_copy(
                 update={
                     "status": TaskStatus.RUNNING,
@@ -327,20 +324,16 @@ class FirestoreStore(FirestoreEffects):
                     "started_at": task.started_at or now,
                 }
             )
-            transaction.update(
-                ref,
-                {
-                    "status": claimed.status.value,
-                    "attempts": claimed.attempts,
-                    "lease_owner": owner,
-                    "lease_until": claimed.lease_until,
-                    "started_at": claimed.started_at,
-                },
-            )
-            return TaskClaim(claimed, "claimed")
+            changes = {
+                "status": claimed.status.value,
+                "attempts": claimed.attempts,
+                "lease_owner": owner,
+                "lease_until": claimed.lease_until,
+                "started_at": claimed.started_at,
+            }
+            return changes, TaskClaim(claimed, "claimed")
 
-        result: TaskClaim = claim(self.client.transaction())
-        return result
+        return self._change_task(run_id, task_id, claim)
 
     def finish_task(
         self,
@@ -353,34 +346,54 @@ class FirestoreStore(FirestoreEffects):
         usage: LlmUsage | None = None,
     ) -> bool:
         """Make a task terminal; False (and no change) if it already was."""
-        ref = self._task_ref(run_id, task_id)
 
-        @firestore.transactional
-        def finish(transaction: firestore.Transaction) -> bool:
-            snap = ref.get(transaction=transaction)
-            if not snap.exists:
-                raise InvalidMessageError(f"task {run_id}/{task_id} does not exist")
-            task = TaskDoc.model_validate(snap.to_dict())
+        def finish(task: TaskDoc) -> tuple[dict[str, Any] | None, bool]:
             if task.status.terminal:
-                return False
+                return None, False
             started = task.started_at or now
-            transaction.update(
-                ref,
-                {
-                    "status": status.value,
-                    "output": firestore_safe(output),
-                    "error": error,
-                    "usage": (usage or LlmUsage()).model_dump(),
-                    "finished_at": now,
-                    "duration_s": round((now - started).total_seconds(), 3),
-                    "lease_owner": None,
-                    "lease_until": None,
-                },
-            )
-            return True
+            changes = {
+                "status": status.value,
+                "output": firestore_safe(output),
+                "error": error,
+                "usage": (usage or LlmUsage()).model_dump(),
+                "finished_at": now,
+                "duration_s": round((now - started).total_seconds(), 3),
+                "lease_owner": None,
+                "lease_until": None,
+            }
+            return changes, True
 
-        changed: bool = finish(self.client.transaction())
-        return changed
+        return self._change_task(run_id, task_id, finish)
+
+    def _change_task(
+        self,
+        run_id: str,
+        task_id: str,
+        decide: Callable[[TaskDoc], tuple[dict[str, Any] | None, T]],
+    ) -> T:
+        """Read the task, decide, and write only if nobody wrote it in between (compare and
+        set on its update time; re-read on a conflict). No transaction: a process killed
+        between the read and the write holds no lock that would block the task's next
+        delivery (the emulator keeps a dead transaction's locks for a minute or more)."""
+        ref = self._task_ref(run_id, task_id)
+        for _ in range(TASK_WRITE_TRIES):
+            snap = ref.get()
+            if not snap.exists:
+                # Runs are written before their tasks are published, so this never heals.
+                raise InvalidMessageError(f"task {run_id}/{task_id} does not exist")
+            changes, answer = decide(TaskDoc.model_validate(snap.to_dict()))
+            if changes is None:
+                return answer
+            try:
+                ref.update(
+                    changes, option=self.client.write_option(last_update_time=snap.update_time)
+                )
+            except gexc.FailedPrecondition:
+                continue  # another delivery wrote first: decide again on what it wrote
+            return answer
+        raise RetryableError(
+            f"task {run_id}/{task_id} kept changing under {TASK_WRITE_TRIES} tries"
+        )
 
     def release_task(self, run_id: str, task_id: str, owner: str, error: str) -> None:
         """Record a failed attempt's error and drop its lease so a redelivery may retry."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -121,3 +122,24 @@ def test_runs_are_listed_newest_first(store: FirestoreStore) -> None:
         store.create_run(run, [], [])
 
     assert [r.run_id for r in store.list_runs(limit=2)] == ["run-order-2", "run-order-1"]
+
+
+def test_racing_claims_and_finishes_each_win_exactly_once(store: FirestoreStore) -> None:
+    _run(store)
+    owners = [f"msg-{n}" for n in range(8)]
+    with ThreadPoolExecutor(len(owners)) as pool:
+        claims = list(pool.map(lambda o: store.claim_task("run-store-1", "a1", o, 60, NOW), owners))
+        finishes = list(
+            pool.map(
+                lambda o: store.finish_task(
+                    "run-store-1", "a1", TaskStatus.SUCCEEDED, NOW, output={"by": o}
+                ),
+                owners,
+            )
+        )
+
+    assert sorted(c.outcome for c in claims) == ["busy"] * 7 + ["claimed"]
+    assert finishes.count(True) == 1
+    task = store.get_task("run-store-1", "a1")
+    winner = owners[finishes.index(True)]
+    assert task is not None and task.attempts == 1 and task.output == {"by": winner}
