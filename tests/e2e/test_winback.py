@@ -86,7 +86,9 @@ def test_an_approved_campaign_sends_each_email_once_and_logs_it(
     assert cloud.smtp is not None
     assert {m.subject for m in cloud.smtp.messages()} == {"We miss you"}
     events = [e.type for e in store.list_events(run_id)]
-    assert "approval.approved" in events and events[-1].startswith(("run.", "effect."))
+    # The agent writes its task.succeeded entry after the task document, so it may land after
+    # the run's own last entries: check that the run's end is recorded, not the order.
+    assert "approval.approved" in events and "run.succeeded" in events
     approval = store.get_approval(run_id, "approve")
     assert approval is not None and approval.decided_by == "api" and approval.comment == "go"
     campaign = httpx.get(
