@@ -151,22 +151,46 @@ def handle_agent_event(event: Any, agent: str) -> None:
 
 
 def handle_tracking_events(event: Any) -> None:
-    """profiles: apply one request's tracked events to profiles, each event at most once."""
+    """profiles: apply one request's tracked events to profiles, each event at most once,
+    then re-evaluate those users' segments (publishing who entered or left)."""
+    from shared.tracking.membership import update_segments
     from shared.tracking.models import TrackingEvents
     from shared.tracking.profiles import apply_tracking_events
-    from shared.tracking.wiring import profiles
+    from shared.tracking.wiring import profiles, segment_catalog, segments
+    from shared.wiring import services
 
     def handle(delivery: Delivery) -> None:
         message = parse_message(delivery, TrackingEvents)
         outcome = apply_tracking_events(message, profiles())
+        # Also on a duplicate: a change written but not yet announced is announced again.
+        users = {e.user_id for e in message.events if e.user_id is not None}
+        changed = update_segments(
+            users, catalog=segment_catalog(), store=segments(), bus=services().bus, clock=utcnow
+        )
         logger.info(
-            "events from %s: %d applied, %d duplicate(s)",
+            "events from %s: %d applied, %d duplicate(s); segments: %s",
             message.source,
             outcome.applied,
             outcome.duplicates,
+            changed.summary(),
         )
 
     _consume(event, "profiles", handle)
+
+
+def handle_segment_change_event(event: Any) -> None:
+    """supervisor-segments: a user entering a segment with `on_enter` starts that workflow."""
+    from shared.app.segment_entry import start_workflow_on_entry
+    from shared.tracking.membership import SegmentChange
+    from shared.tracking.wiring import segment_catalog
+    from shared.wiring import services
+
+    def handle(delivery: Delivery) -> None:
+        change = parse_message(delivery, SegmentChange)
+        outcome = start_workflow_on_entry(change, segment_catalog(), bus=services().bus)
+        logger.info("segment change %s: %s", change.change_id, outcome)
+
+    _consume(event, "supervisor-segments", handle)
 
 
 def handle_dead_letter_event(event: Any) -> None:
@@ -198,7 +222,8 @@ def handle_sweep_event(event: Any) -> None:
     """supervisor-sweeper: a scheduled maintenance tick, routed by its `kind` attribute.
 
     kind=sweep fails what is past its run's deadline; kind=kb_reindex re-indexes the
-    knowledge base from its articles. An unknown kind is logged and acknowledged.
+    knowledge base from its articles; kind=segments_refresh and recommendations_refresh run
+    the tracking jobs. An unknown kind is logged and acknowledged.
     """
     from shared.app.consume import consumer_span
     from shared.wiring import services
@@ -218,6 +243,17 @@ def _maintain(event_id: str, kind: str) -> None:
 
         report = reindex(svc.settings, svc.settings.kb_articles_dir, svc.settings.kb_embedder)
         logger.info("kb re-index %s: %s", event_id, report.summary())
+        return
+    if kind == "segments_refresh":
+        from shared.tracking.wiring import refresh_segments_now
+
+        logger.info("segments refresh %s: %s", event_id, refresh_segments_now().summary())
+        return
+    if kind == "recommendations_refresh":
+        from shared.tracking.wiring import refresh_recommendations_now
+
+        refreshed = refresh_recommendations_now()
+        logger.info("recommendations refresh %s: %s", event_id, refreshed.summary())
         return
     if kind != "sweep":
         logger.error("maintenance tick %s has unknown kind %r; ignored", event_id, kind)

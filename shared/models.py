@@ -77,7 +77,7 @@ class RunRequest(Message):
 
     kind: ClassVar[str] = "run_request"
     workflow: str = Field(min_length=1, max_length=64)
-    trigger: Literal["schedule", "api", "webhook", "manual"] = "api"
+    trigger: Literal["schedule", "api", "webhook", "manual", "segment"] = "api"
     params: dict[str, Any] = Field(default_factory=dict)
     run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{6,64}$")
     requested_by: str | None = None

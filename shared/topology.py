@@ -21,6 +21,7 @@ DEAD_LETTERS_TOPIC = "dead-letters"
 SWEEPS_TOPIC = "sweeps"
 BILLING_EVENTS_TOPIC = "billing-events"
 EVENTS_TOPIC = "events"
+SEGMENT_CHANGES_TOPIC = "segment-changes"
 
 
 def agent_topic(agent: str) -> str:
@@ -158,6 +159,7 @@ def build_topology() -> Topology:
         Topic(name=SWEEPS_TOPIC, description="Ticks of the sweeper that finishes overdue runs"),
         Topic(name=BILLING_EVENTS_TOPIC, description="Stripe events for the workflows (churn)"),
         Topic(name=EVENTS_TOPIC, description="What the host app's users do (tracking API)"),
+        Topic(name=SEGMENT_CHANGES_TOPIC, description="Users entering or leaving a segment"),
         *(Topic(name=agent_topic(a), description=f"Tasks for the {a} agent") for a in AGENTS),
     ]
     pairs = [
@@ -222,13 +224,27 @@ def build_topology() -> Topology:
             "functions/supervisor",
             "on_sweep",
             SWEEPS_TOPIC,
-            tuple(agent_topic(a) for a in AGENTS),
+            (*(agent_topic(a) for a in AGENTS), SEGMENT_CHANGES_TOPIC),
         )
     )
     # Tracked events update users' profiles; each message carries one request's events.
     pairs.append(
         _pubsub_function(
-            "profiles", "functions/profiles", "on_events", EVENTS_TOPIC, (DEAD_LETTERS_TOPIC,)
+            "profiles",
+            "functions/profiles",
+            "on_events",
+            EVENTS_TOPIC,
+            (SEGMENT_CHANGES_TOPIC, DEAD_LETTERS_TOPIC),
+        )
+    )
+    # A user entering a segment whose definition names a workflow asks for a run of it.
+    pairs.append(
+        _pubsub_function(
+            "supervisor-segments",
+            "functions/supervisor",
+            "on_segment_change",
+            SEGMENT_CHANGES_TOPIC,
+            (RUN_REQUESTS_TOPIC, DEAD_LETTERS_TOPIC),
         )
     )
     http_functions = [
@@ -289,6 +305,24 @@ def build_topology() -> Topology:
             payload={},
             attributes={"kind": "kb_reindex"},
             description="Nightly: re-index the knowledge base (only changed articles rewritten)",
+        ),
+        Schedule(
+            name="segments-refresh",
+            cron="5 * * * *",
+            time_zone="UTC",
+            topic=SWEEPS_TOPIC,
+            payload={},
+            attributes={"kind": "segments_refresh"},
+            description="Hourly: re-evaluate every user's segments (time windows expire)",
+        ),
+        Schedule(
+            name="recommendations-refresh",
+            cron="35 * * * *",
+            time_zone="UTC",
+            topic=SWEEPS_TOPIC,
+            payload={},
+            attributes={"kind": "recommendations_refresh"},
+            description="Hourly: item-to-item recommendations for every user, from behaviour",
         ),
     ]
     return Topology(

@@ -179,3 +179,23 @@ resource "google_firestore_field" "ttl" {
 
   index_config {}
 }
+
+# Profiles' maps keyed by event name, item id and day (shared/tracking/firestore.py) are only
+# ever read whole, never queried: exempt them from single-field indexing, which would add an
+# index entry per key (a profile's keys grow with every new event name, item and day).
+locals {
+  unindexed_profile_maps = {
+    for pair in setproduct(["profiles", "anonymous_profiles"], ["counters", "daily", "items"]) :
+    "${pair[0]}-${pair[1]}" => { collection = pair[0], field = pair[1] }
+  }
+}
+
+resource "google_firestore_field" "profile_maps" {
+  for_each = local.unindexed_profile_maps
+
+  database   = google_firestore_database.database.name
+  collection = each.value.collection
+  field      = each.value.field
+
+  index_config {}
+}

@@ -2,11 +2,13 @@
 
 Layout:
     tracking_usage/{source}-{day}/shards/{n}    events counted for a source on a UTC day
-    profiles/{user_id}                          an identified user's profile
+    profiles/{user_id}                          an identified user's profile (with per-day
+                                                event counts, `daily`, for segment windows)
     anonymous_profiles/{anonymous_id}           a visitor's, before (or without) identify
     <profile>/events/{event_id}                 each applied event: its idempotency record,
                                                 and the profile's recent events
     recommendation_sets/popular                 the popularity ranking, refreshed by a job
+    user_recommendations/{user_id}              a user's list, refreshed by the same job
 Every document carries `expire_at` for a Firestore TTL policy: quota shards 2 days after
 their day, events after EVENT_RETENTION (which is also how long a re-sent event is caught).
 
@@ -27,6 +29,7 @@ the older one's traits win (last write wins, as with most CDPs without per-trait
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -35,11 +38,17 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.aggregation import AggregationQuery
 
 from shared.adapters.firestore_base import FirestoreAdapter
-from shared.adapters.firestore_store import firestore_safe
+from shared.adapters.firestore_store import BATCH_WRITES, firestore_safe
 from shared.tracking.models import RECENT_EVENTS, Profile, ProfileDoc, TrackedEvent
-from shared.tracking.recommendations import ScoredItem, item_of, popular_items
+from shared.tracking.recommendations import (
+    ScoredItem,
+    UserRecommendations,
+    item_of,
+    popular_items,
+)
 
 EVENT_RETENTION = timedelta(days=90)
+USER_RECOMMENDATIONS = "user_recommendations"
 PROFILE_COLLECTIONS = {"user": "profiles", "anonymous": "anonymous_profiles"}
 
 
@@ -104,6 +113,12 @@ class FirestoreProfiles(FirestoreAdapter):
         at_ms = int(event.timestamp.timestamp() * 1000)
         update: dict[str, Any] = {
             "counters": {event.name: firestore.Increment(1)},
+            # Per UTC day of the event, for the segments' time windows (shared/tracking/segments).
+            "daily": {
+                event.timestamp.astimezone(UTC).date().isoformat(): {
+                    event.name: firestore.Increment(1)
+                }
+            },
             "event_count": firestore.Increment(1),
             "first_seen_ms": firestore.Minimum(at_ms),
             "last_seen_ms": firestore.Maximum(at_ms),
@@ -161,7 +176,44 @@ def _event_fields(data: dict[str, Any] | None) -> dict[str, Any]:
 
 
 class FirestoreRecommendations(FirestoreAdapter):
-    """The stored popularity ranking and the users' item counters."""
+    """The stored rankings, each user's stored list, and the users' item counters."""
+
+    def stored_for(self, user_id: str) -> UserRecommendations | None:
+        """The list the last refresh stored for the user (one document read)."""
+        snapshot = self.client.collection(USER_RECOMMENDATIONS).document(user_id).get()
+        if not snapshot.exists:
+            return None
+        return UserRecommendations.model_validate(snapshot.to_dict())
+
+    def user_item_counts(self) -> Iterator[tuple[str, dict[str, int]]]:
+        """Every user profile's id and item counters (only that field is read)."""
+        for profile in self.client.collection("profiles").select(["items"]).stream():
+            yield profile.id, dict((profile.to_dict() or {}).get("items", {}))
+
+    def store_popular(self, ranking: Sequence[ScoredItem]) -> None:
+        """Replace the popularity ranking."""
+        self.client.collection("recommendation_sets").document("popular").set(
+            {
+                "items": [item.model_dump() for item in ranking],
+                "refreshed_at": firestore.SERVER_TIMESTAMP,
+            }
+        )
+
+    def store_for_users(self, lists: Iterable[UserRecommendations]) -> int:
+        """Replace each user's list, BATCH_WRITES documents per commit."""
+        collection = self.client.collection(USER_RECOMMENDATIONS)
+        written = 0
+        batch = self.client.batch()
+        for recommendations in lists:
+            document = {**recommendations.model_dump(), "refreshed_at": firestore.SERVER_TIMESTAMP}
+            batch.set(collection.document(recommendations.user_id), document)
+            written += 1
+            if written % BATCH_WRITES == 0:
+                batch.commit()
+                batch = self.client.batch()
+        if written % BATCH_WRITES:
+            batch.commit()
+        return written
 
     def popular(self) -> list[ScoredItem]:
         """The ranking last stored by `refresh_popular`."""
@@ -180,12 +232,6 @@ class FirestoreRecommendations(FirestoreAdapter):
         It reads only the `items` field of each profile; at millions of profiles this would
         move to an export (BigQuery) or to per-item sharded counters.
         """
-        profiles = self.client.collection("profiles").select(["items"]).stream()
-        ranking = popular_items((p.to_dict() or {}).get("items", {}) for p in profiles)[:limit]
-        self.client.collection("recommendation_sets").document("popular").set(
-            {
-                "items": [item.model_dump() for item in ranking],
-                "refreshed_at": firestore.SERVER_TIMESTAMP,
-            }
-        )
+        ranking = popular_items((items for _, items in self.user_item_counts()), limit=limit)
+        self.store_popular(ranking)
         return ranking

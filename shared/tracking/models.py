@@ -214,6 +214,7 @@ class ProfileDoc(BaseModel):
 
     traits: dict[str, Any] = Field(default_factory=dict)
     counters: dict[str, int] = Field(default_factory=dict)
+    daily: dict[str, dict[str, int]] = Field(default_factory=dict)  # UTC day -> name -> count
     event_count: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None

@@ -40,6 +40,7 @@ def test_each_consumer_reads_the_topic_it_is_meant_to() -> None:
         "supervisor-dead-letters": "dead-letters",
         "supervisor-sweeper": "sweeps",
         "profiles": "events",
+        "supervisor-segments": "segment-changes",
         **{f"agent-{agent}": f"agent-{agent}" for agent in AGENTS},
     }
 
