@@ -15,6 +15,7 @@ Suites (`SUITES`, in the order they run):
     fan-out      win-back at 10, 100, 1,000 customers: time and store calls per task
     load         10,000 webhooks answered once each, 100 concurrent weekly runs: throughput,
                  p50/p95/p99, errors
+    tracking     events/s accepted by /v1/batch vs a bare function; event-to-profile lag
 
 The last three start the official emulators once and share them. Every CONTROLROOM_*
 variable of the caller is dropped first (keeping only price and model tables), so nothing
@@ -38,7 +39,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import analytics, cold_start, end_to_end, fanout, ingest, llm_cost, load, retrieval
+from bench import (
+    analytics,
+    cold_start,
+    end_to_end,
+    fanout,
+    ingest,
+    llm_cost,
+    load,
+    retrieval,
+    tracking,
+)
 from bench.local import LocalServers, scrub_environment
 from bench.measure import BenchReport, BenchRun, SuiteFailure, render_table, write_results
 
@@ -74,6 +85,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("end-to-end", lambda o, s: end_to_end.run_suite(s, quick=o.quick)),
     Suite("fan-out", lambda o, s: fanout.run_suite(s, quick=o.quick)),
     Suite("load", lambda o, s: load.run_suite(s, quick=o.quick)),
+    Suite("tracking", lambda o, s: tracking.run_suite(s, quick=o.quick, repeats=o.repeats)),
 )
 
 
