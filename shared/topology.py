@@ -13,7 +13,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The agents that analyse the week (the weekly run fans out to each).
 AGENTS: tuple[str, ...] = ("marketing", "finance", "insights", "support")
+# Agents that only work workflow steps: lead scoring and the ad manager (the growth workflow).
+STEP_AGENTS: tuple[str, ...] = ("leads", "ads")
+ALL_AGENTS: tuple[str, ...] = AGENTS + STEP_AGENTS
 
 RUN_REQUESTS_TOPIC = "run-requests"
 TASK_RESULTS_TOPIC = "task-results"
@@ -160,7 +164,7 @@ def build_topology() -> Topology:
         Topic(name=BILLING_EVENTS_TOPIC, description="Stripe events for the workflows (churn)"),
         Topic(name=EVENTS_TOPIC, description="What the host app's users do (tracking API)"),
         Topic(name=SEGMENT_CHANGES_TOPIC, description="Users entering or leaving a segment"),
-        *(Topic(name=agent_topic(a), description=f"Tasks for the {a} agent") for a in AGENTS),
+        *(Topic(name=agent_topic(a), description=f"Tasks for the {a} agent") for a in ALL_AGENTS),
     ]
     pairs = [
         _pubsub_function(
@@ -168,7 +172,7 @@ def build_topology() -> Topology:
             "functions/supervisor",
             "on_run_request",
             RUN_REQUESTS_TOPIC,
-            (*(agent_topic(a) for a in AGENTS), DEAD_LETTERS_TOPIC),
+            (*(agent_topic(a) for a in ALL_AGENTS), DEAD_LETTERS_TOPIC),
         ),
         # Moving a run to its next step publishes that step's tasks.
         _pubsub_function(
@@ -176,7 +180,7 @@ def build_topology() -> Topology:
             "functions/supervisor",
             "on_task_result",
             TASK_RESULTS_TOPIC,
-            (*(agent_topic(a) for a in AGENTS), DEAD_LETTERS_TOPIC),
+            (*(agent_topic(a) for a in ALL_AGENTS), DEAD_LETTERS_TOPIC),
         ),
         # A Stripe cancellation asks for a win-back run.
         _pubsub_function(
@@ -187,7 +191,7 @@ def build_topology() -> Topology:
             (RUN_REQUESTS_TOPIC, DEAD_LETTERS_TOPIC),
         ),
     ]
-    for agent in AGENTS:
+    for agent in ALL_AGENTS:
         function, subscription = _pubsub_function(
             f"agent-{agent}",
             f"functions/agents/{agent}",
@@ -203,7 +207,7 @@ def build_topology() -> Topology:
         "functions/supervisor",
         "on_dead_letter",
         DEAD_LETTERS_TOPIC,
-        tuple(agent_topic(a) for a in AGENTS),
+        tuple(agent_topic(a) for a in ALL_AGENTS),
     )
     # Whatever dies lands here; this consumer records it on its run and fails the task. It
     # has no dead-letter topic of its own: it retries with backoff until it has recorded.
@@ -224,7 +228,7 @@ def build_topology() -> Topology:
             "functions/supervisor",
             "on_sweep",
             SWEEPS_TOPIC,
-            (*(agent_topic(a) for a in AGENTS), SEGMENT_CHANGES_TOPIC),
+            (*(agent_topic(a) for a in ALL_AGENTS), SEGMENT_CHANGES_TOPIC),
         )
     )
     # Tracked events update users' profiles; each message carries one request's events.

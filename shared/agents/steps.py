@@ -17,6 +17,10 @@ from shared.ports import DataSource, Store
 from shared.workflows.registry import get_workflow
 
 
+def _not_wired() -> Any:
+    raise RuntimeError("this step context was built without the growth adapters")
+
+
 @dataclass(frozen=True)
 class StepContext:
     """The adapters a step handler may use; each is built only if the handler asks for it."""
@@ -28,6 +32,8 @@ class StepContext:
     email: Callable[[], Any]  # the EmailSender port (shared.email)
     clock: Callable[[], datetime]
     on_step: StepRecorder
+    leads: Callable[[], Any] = _not_wired  # lead scoring's adapters (shared.leads.wiring)
+    ads: Callable[[], Any] = _not_wired  # the ad platforms and campaign records (shared.ads.wiring)
 
 
 StepHandler = Callable[[AgentTask, StepContext], AgentOutcome]

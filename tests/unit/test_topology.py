@@ -11,7 +11,7 @@ from croniter import croniter
 
 from shared.models import RunRequest
 from shared.topology import (
-    AGENTS,
+    ALL_AGENTS,
     TOPOLOGY,
     Function,
     Schedule,
@@ -41,7 +41,7 @@ def test_each_consumer_reads_the_topic_it_is_meant_to() -> None:
         "supervisor-sweeper": "sweeps",
         "profiles": "events",
         "supervisor-segments": "segment-changes",
-        **{f"agent-{agent}": f"agent-{agent}" for agent in AGENTS},
+        **{f"agent-{agent}": f"agent-{agent}" for agent in ALL_AGENTS},
     }
 
     consumed = {f.name: TOPOLOGY.subscription(f.subscription or "").topic for f in PUBSUB_FUNCTIONS}
@@ -122,7 +122,7 @@ def test_published_topics_are_declared(function: Function) -> None:
 def test_every_agent_topic_has_a_publisher() -> None:
     published = {topic for f in TOPOLOGY.functions for topic in f.publishes_to}
 
-    assert {f"agent-{agent}" for agent in AGENTS} <= published
+    assert {f"agent-{agent}" for agent in ALL_AGENTS} <= published
 
 
 # --- schedules --------------------------------------------------------------------------
