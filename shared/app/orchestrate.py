@@ -253,6 +253,19 @@ def enter_step(
     now = clock()
     history = StoredHistory(store, run.run_id)
     if step.kind == "approval":
+        if step.needed is not None and not step.needed(run, history):
+            store.append_event(
+                run_event(
+                    run.run_id,
+                    "step.skipped",
+                    f"{step.title}: nothing to decide",
+                    now,
+                    discriminator=f"{step.name}-{run.attempt}",
+                )
+            )
+            return enter_step(
+                run, workflow.after(step.name), owner, store=store, bus=bus, clock=clock
+            )
         return _request_approval(run, workflow, step, history, store=store, clock=clock)
     assert step.plan is not None
     specs = step.plan(run, history)

@@ -54,7 +54,8 @@ class Step:
     in the agent's function, or None for the agent's own analysis graph. With
     `allow_failures`, a failed task (one customer's draft) drops out instead of failing the
     run. kind="approval": `propose` describes what approval would do; nobody deciding within
-    `expires_after_s` cancels the run.
+    `expires_after_s` cancels the run; when `needed` says there is nothing to decide (no
+    budget change proposed), the step is skipped.
     """
 
     name: str
@@ -66,6 +67,7 @@ class Step:
     allow_failures: bool = False
     propose: Proposal | None = None
     expires_after_s: int = 72 * 3600
+    needed: Callable[[RunDoc, RunHistory], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.kind == "tasks" and self.plan is None:
