@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     tracking_tier_quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_TIER_QUOTAS))
     tracking_keys: TrackingKeys = Field(default_factory=dict)
     tracking_quota_shards: int = Field(default=16, ge=1, le=500)
+    # Lead scoring's enrichment (shared/leads/enrichment.py): the local twin, or People Data
+    # Labs' Person Enrichment API with its key.
+    enrichment_provider: Literal["local", "peopledatalabs"] = "local"
+    peopledatalabs_api_key: SecretStr | None = None
     # LangSmith tracing of the graphs (shared/langsmith_tracing.py): only with a key.
     langsmith_api_key: SecretStr | None = None
     langsmith_project: str = "controlroom"

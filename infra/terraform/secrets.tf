@@ -17,6 +17,7 @@ locals {
     "CONTROLROOM_SMTP_PASSWORD",
     "CONTROLROOM_SENDGRID_API_KEY",
     "CONTROLROOM_MAILGUN_API_KEY",
+    "CONTROLROOM_PEOPLEDATALABS_API_KEY",
   ])
 
   llm_secrets     = ["CONTROLROOM_LLM_OPENAI_API_KEY", "CONTROLROOM_LANGSMITH_API_KEY"]
@@ -26,13 +27,14 @@ locals {
 
   # Which secrets each function reads: agents call the LLM and read business data, the
   # support agent also replies on the vendors' channels, the marketing agent sends the
-  # win-back emails, the supervisor announces finished runs on Slack, the sweeper re-indexes
+  # win-back emails, the leads agent enriches people, the supervisor announces finished runs on Slack, the sweeper re-indexes
   # the knowledge base (embeddings), webhooks and status check tokens and signatures.
   function_secret_needs = {
     for name, function in local.functions : name => distinct(concat(
       startswith(function.source, "functions/agents/") ? concat(local.llm_secrets, local.data_secrets) : [],
       function.source == "functions/agents/support" ? local.channel_secrets : [],
       function.source == "functions/agents/marketing" ? local.email_secrets : [],
+      function.source == "functions/agents/leads" ? ["CONTROLROOM_PEOPLEDATALABS_API_KEY"] : [],
       function.source == "functions/supervisor" ? ["CONTROLROOM_SLACK_BOT_TOKEN"] : [],
       function.entry_point == "on_sweep" ? local.llm_secrets : [],
       name == "webhooks" ? ["CONTROLROOM_API_TOKEN", "CONTROLROOM_WEBHOOK_SECRETS"] : [],

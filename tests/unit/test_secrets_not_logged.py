@@ -75,6 +75,7 @@ def test_every_secret_setting_is_configured_by_this_test() -> None:
         "mailgun_api_key",
         "llm_openai_api_key",
         "langsmith_api_key",
+        "peopledatalabs_api_key",
     }
 
 
