@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol
 
-from shared.ads.models import CampaignDraft, DailyPerformance, Platform, PublishedCampaign
+from shared.ads.models import (
+    BudgetChange,
+    CampaignDraft,
+    DailyPerformance,
+    Platform,
+    PublishedCampaign,
+)
 
 
 class AdPlatform(Protocol):
@@ -32,3 +40,39 @@ class AdPlatform(Protocol):
     def daily_performance(self, day: date) -> list[DailyPerformance]:
         """Every campaign's figures on `day` (the account's time zone)."""
         ...
+
+
+class AdCampaignStore(Protocol):
+    """Our records of the campaigns (drafted, published, re-budgeted) and their figures."""
+
+    def save_drafts(self, run_id: str, drafts: Sequence[CampaignDraft]) -> None:
+        """Record drafted campaigns; a published one keeps its state."""
+        ...
+
+    def mark_published(self, campaign: PublishedCampaign, *, run_id: str, at: datetime) -> None:
+        """Record that the platform holds the campaign."""
+        ...
+
+    def record_budget(self, change: BudgetChange, *, run_id: str, at: datetime) -> None:
+        """Record an applied budget change."""
+        ...
+
+    def published_campaigns(self) -> list[PublishedCampaign]:
+        """Every campaign the platforms hold."""
+        ...
+
+    def save_performance(self, rows: Sequence[DailyPerformance]) -> None:
+        """Keep campaigns' figures of a day."""
+        ...
+
+    def performance_between(self, start: date, end: date) -> list[DailyPerformance]:
+        """Every campaign's figures from `start` to `end`, both included."""
+        ...
+
+
+@dataclass(frozen=True)
+class AdPorts:
+    """What the ad manager's handlers use: each platform's account and our records."""
+
+    platforms: Mapping[Platform, AdPlatform]
+    store: AdCampaignStore
