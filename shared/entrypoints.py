@@ -315,6 +315,18 @@ def _support_graph(build: Callable[[], Any]) -> Any:
     return build()
 
 
+def _lead_ports() -> Any:
+    from shared.leads.wiring import lead_ports
+
+    return lead_ports()
+
+
+def _ad_ports() -> Any:
+    from shared.ads.wiring import ad_ports
+
+    return ad_ports()
+
+
 @cache
 def _agent_runner(agent: str) -> Any:
     from shared.adapters.faults import with_faults
@@ -322,14 +334,24 @@ def _agent_runner(agent: str) -> Any:
     from shared.agent_settings import resolve_agent_settings
     from shared.agents.registry import run_analysis_agent
     from shared.agents.steps import StepContext, step_handler
+    from shared.ports import DataSource
     from shared.wiring import data_source, email_sender, llm, services
 
     svc = services()
-    source = LastGoodDataSource(
+    source: DataSource = LastGoodDataSource(
         with_faults(data_source(), svc.settings.faults.get(agent)),
         max_age=timedelta(hours=svc.settings.data_cache_max_age_h),
         clock=utcnow,
     )
+    if agent == "marketing":
+        from shared.ads.channel_feed import AdPerformanceFeed
+
+        # The channel analysis also sees the ad platforms' figures the ad manager pulled.
+        source = AdPerformanceFeed(
+            source,
+            lambda start, end: _ad_ports().store.performance_between(start, end),
+            clock=utcnow,
+        )
 
     def run(task: AgentTask, on_step: Any) -> Any:
         handler = step_handler(task)
@@ -342,6 +364,8 @@ def _agent_runner(agent: str) -> Any:
                 email=email_sender,
                 clock=utcnow,
                 on_step=on_step,
+                leads=_lead_ports,
+                ads=_ad_ports,
             )
             return handler(task, context)
         # Read per task, so an override saved on the status page applies without a deploy.

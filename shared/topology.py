@@ -197,7 +197,9 @@ def build_topology() -> Topology:
             f"functions/agents/{agent}",
             "on_task",
             agent_topic(agent),
-            (TASK_RESULTS_TOPIC, DEAD_LETTERS_TOPIC),
+            # The leads agent runs the segments job, which announces membership changes.
+            (TASK_RESULTS_TOPIC, DEAD_LETTERS_TOPIC)
+            + ((SEGMENT_CHANGES_TOPIC,) if agent == "leads" else ()),
             timeout_s=120,
             memory_mb=1024,
         )
@@ -291,6 +293,24 @@ def build_topology() -> Topology:
             payload={"workflow": "weekly_gtm", "trigger": "schedule", "params": {}},
             attributes={"kind": "run_request"},
             description="Monday 08:00 Paris: the weekly go-to-market report",
+        ),
+        Schedule(
+            name="weekly-growth",
+            cron="0 7 * * 1",
+            time_zone="Europe/Paris",
+            topic=RUN_REQUESTS_TOPIC,
+            payload={"workflow": "growth", "trigger": "schedule", "params": {}},
+            attributes={"kind": "run_request"},
+            description="Monday 07:00 Paris: segments, lead scores and campaign proposals",
+        ),
+        Schedule(
+            name="daily-ad-performance",
+            cron="15 6 * * *",
+            time_zone="UTC",
+            topic=RUN_REQUESTS_TOPIC,
+            payload={"workflow": "ad_performance", "trigger": "schedule", "params": {}},
+            attributes={"kind": "run_request"},
+            description="Daily 06:15 UTC: yesterday's ad figures, reallocations for approval",
         ),
         Schedule(
             name="sweep-overdue-runs",

@@ -53,7 +53,7 @@ from shared.support.records import MessageDoc
 
 MAX_KPI_RUNS = 1000
 DEFAULT_KPI_DAYS = 30
-CAMPAIGN_WORKFLOWS = frozenset({"winback"})
+CAMPAIGN_WORKFLOWS = frozenset({"winback", "growth"})
 REPORT_WORKFLOWS = frozenset({"weekly_gtm"})
 EMAIL_EFFECT_PREFIX = "email-"
 ALL = "all"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from shared.errors import UnknownWorkflowError
+from shared.workflows.ad_performance import AD_PERFORMANCE
+from shared.workflows.growth import GROWTH
 from shared.workflows.spec import Workflow
 from shared.workflows.weekly_gtm import WEEKLY_GTM
 from shared.workflows.winback import WINBACK
 
-WORKFLOWS: dict[str, Workflow] = {wf.name: wf for wf in (WEEKLY_GTM, WINBACK)}
+WORKFLOWS: dict[str, Workflow] = {
+    wf.name: wf for wf in (WEEKLY_GTM, WINBACK, GROWTH, AD_PERFORMANCE)
+}
 
 
 def get_workflow(name: str) -> Workflow:

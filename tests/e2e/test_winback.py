@@ -176,6 +176,8 @@ def test_a_failed_send_step_is_retried_from_that_step_only(
 def _republish(store: FirestoreStore, run_id: str, step: str, count: int) -> int:
     """Publish a second copy of `count` of the step's tasks, as Pub/Sub may redeliver."""
     bus = PubSubBus(store.client.project)
+    run = store.get_run(run_id)
+    assert run is not None
     tasks = store.list_tasks(run_id, step=step)[:count]
     for task in tasks:
         bus.publish(
@@ -184,7 +186,7 @@ def _republish(store: FirestoreStore, run_id: str, step: str, count: int) -> int
                 run_id=run_id,
                 task_id=task.task_id,
                 agent=task.agent,
-                workflow="winback",
+                workflow=run.workflow,
                 step=step,
                 params=task.input,
             ),

@@ -19,22 +19,9 @@ from shared.workflows.winback import (
     propose_campaign,
     report_campaign,
 )
+from tests.fakes.run_history import History
 
 NOW = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
-
-
-class History:
-    """A run's earlier steps, given in memory."""
-
-    def __init__(self, tasks: list[TaskDoc], approvals: dict[str, ApprovalDoc] | None = None):
-        self._tasks = tasks
-        self._approvals = approvals or {}
-
-    def tasks(self, step: str) -> list[TaskDoc]:
-        return [t for t in self._tasks if t.step == step]
-
-    def approval(self, step: str) -> ApprovalDoc | None:
-        return self._approvals.get(step)
 
 
 def run(**update: object) -> RunDoc:
@@ -79,7 +66,7 @@ def test_every_workflow_declares_distinct_steps_starting_with_tasks() -> None:
         Workflow("x", "X", "", steps=(WINBACK.step("approve"),), report=WINBACK.report)
     with pytest.raises(ValueError, match="planner"):
         Step(name="s", title="S")
-    assert sorted(WORKFLOWS) == ["weekly_gtm", "winback"]
+    assert sorted(WORKFLOWS) == ["ad_performance", "growth", "weekly_gtm", "winback"]
     assert get_workflow("winback").after("approve") == WINBACK.step("send")
     assert get_workflow("winback").after("send") is None
 
