@@ -68,9 +68,12 @@ def split_budget(
     if total_size == 0:
         return budgets
     for platform in policy.platforms:
-        platform_cents = policy.daily_budget_cents * policy.platform_share.get(platform, 0.0)
-        for segment, size in sizes.items():
-            cents = int(platform_cents * size / total_size)
+        platform_cents = round(policy.daily_budget_cents * policy.platform_share.get(platform, 0.0))
+        shares = {s: platform_cents * size // total_size for s, size in sizes.items()}
+        # The cents lost to rounding go to the largest audience, so the shares add up.
+        largest = max(sizes, key=lambda s: (sizes[s], s))
+        shares[largest] += platform_cents - sum(shares.values())
+        for segment, cents in shares.items():
             if cents >= policy.min_campaign_budget_cents:
                 budgets[(platform, segment)] = cents
     return budgets

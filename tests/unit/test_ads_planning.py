@@ -158,3 +158,11 @@ def test_paused_campaigns_and_figures_of_unknown_campaigns_are_ignored() -> None
     assert review.underperformers == ()
     assert review.funnels is not None
     assert [c.channel for c in review.funnels.channels] == ["cmp-good01"]
+
+
+def test_the_shares_add_up_to_the_daily_budget_to_the_cent() -> None:
+    budgets = split_budget(policy(daily_budget_cents=15_000), {"pricing-intent": 4,
+                                                              "engaged-shoppers": 3})  # fmt: skip
+
+    assert sum(budgets.values()) == 15_000
+    assert budgets[("meta", "pricing-intent")] == 2572  # 4,500 x 4/7 = 2,571.4, + the cent lost
