@@ -84,6 +84,21 @@ class Settings(BaseSettings):
     # Labs' Person Enrichment API with its key.
     enrichment_provider: Literal["local", "peopledatalabs"] = "local"
     peopledatalabs_api_key: SecretStr | None = None
+    # Ad platforms of the ad manager (shared/ads/): each platform with all of its settings
+    # uses its real API, with none its Firestore twin; partly set is an error.
+    google_ads_customer_id: str | None = None
+    google_ads_developer_token: SecretStr | None = None
+    google_ads_login_customer_id: str | None = None  # a manager account acting for it
+    google_ads_api_version: str = "v26"
+    meta_ad_account_id: str | None = None
+    meta_access_token: SecretStr | None = None
+    meta_page_id: str | None = None  # the Facebook page the ads are published as
+    meta_custom_audiences: dict[str, str] = Field(default_factory=dict)  # segment -> audience id
+    meta_api_version: str = "v21.0"
+    linkedin_ad_account_id: str | None = None
+    linkedin_ads_access_token: SecretStr | None = None
+    linkedin_campaign_group_id: str | None = None
+    ads_countries: list[str] = Field(default_factory=lambda: ["FR"])  # Meta's geo targeting
     # LangSmith tracing of the graphs (shared/langsmith_tracing.py): only with a key.
     langsmith_api_key: SecretStr | None = None
     langsmith_project: str = "controlroom"

@@ -18,16 +18,20 @@ locals {
     "CONTROLROOM_SENDGRID_API_KEY",
     "CONTROLROOM_MAILGUN_API_KEY",
     "CONTROLROOM_PEOPLEDATALABS_API_KEY",
+    "CONTROLROOM_GOOGLE_ADS_DEVELOPER_TOKEN",
+    "CONTROLROOM_META_ACCESS_TOKEN",
+    "CONTROLROOM_LINKEDIN_ADS_ACCESS_TOKEN",
   ])
 
   llm_secrets     = ["CONTROLROOM_LLM_OPENAI_API_KEY", "CONTROLROOM_LANGSMITH_API_KEY"]
   data_secrets    = ["CONTROLROOM_STRIPE_API_KEY"]
   channel_secrets = ["CONTROLROOM_SLACK_BOT_TOKEN", "CONTROLROOM_ZENDESK_API_TOKEN", "CONTROLROOM_TIKTOK_ACCESS_TOKEN", "CONTROLROOM_LINKEDIN_ACCESS_TOKEN"]
   email_secrets   = ["CONTROLROOM_SMTP_PASSWORD", "CONTROLROOM_SENDGRID_API_KEY", "CONTROLROOM_MAILGUN_API_KEY"]
+  ads_secrets     = ["CONTROLROOM_GOOGLE_ADS_DEVELOPER_TOKEN", "CONTROLROOM_META_ACCESS_TOKEN", "CONTROLROOM_LINKEDIN_ADS_ACCESS_TOKEN"]
 
   # Which secrets each function reads: agents call the LLM and read business data, the
   # support agent also replies on the vendors' channels, the marketing agent sends the
-  # win-back emails, the leads agent enriches people, the supervisor announces finished runs on Slack, the sweeper re-indexes
+  # win-back emails, the leads agent enriches people, the ad manager calls the ad platforms, the supervisor announces finished runs on Slack, the sweeper re-indexes
   # the knowledge base (embeddings), webhooks and status check tokens and signatures.
   function_secret_needs = {
     for name, function in local.functions : name => distinct(concat(
@@ -35,6 +39,7 @@ locals {
       function.source == "functions/agents/support" ? local.channel_secrets : [],
       function.source == "functions/agents/marketing" ? local.email_secrets : [],
       function.source == "functions/agents/leads" ? ["CONTROLROOM_PEOPLEDATALABS_API_KEY"] : [],
+      function.source == "functions/agents/ads" ? local.ads_secrets : [],
       function.source == "functions/supervisor" ? ["CONTROLROOM_SLACK_BOT_TOKEN"] : [],
       function.entry_point == "on_sweep" ? local.llm_secrets : [],
       name == "webhooks" ? ["CONTROLROOM_API_TOKEN", "CONTROLROOM_WEBHOOK_SECRETS"] : [],

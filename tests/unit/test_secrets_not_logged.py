@@ -76,6 +76,9 @@ def test_every_secret_setting_is_configured_by_this_test() -> None:
         "llm_openai_api_key",
         "langsmith_api_key",
         "peopledatalabs_api_key",
+        "google_ads_developer_token",
+        "meta_access_token",
+        "linkedin_ads_access_token",
     }
 
 

@@ -98,6 +98,34 @@ class VendorHttp:
         json: Any = None,
     ) -> Any:
         """The decoded JSON body of a successful call, after retrying what may be retried."""
+        return self._call(method, path, params, json, decode=True)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: QueryParams | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """A successful response as it came (for vendors that answer with headers or an
+        empty body, such as LinkedIn's 201 with the new id in `x-restli-id`)."""
+        response: httpx.Response = self._call(
+            method, path, params, json, decode=False, headers=headers
+        )
+        return response
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        params: QueryParams | None,
+        json: Any,
+        *,
+        decode: bool,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         retrying = Retrying(
             stop=stop_after_attempt(self.policy.max_attempts),
             retry=retry_if_exception(self._worth_waiting_for),
@@ -119,7 +147,7 @@ class VendorHttp:
                 self.vendor,
                 self.policy.breaker_failures,
                 self.policy.breaker_reset_s,
-                lambda: retrying(self._attempt, method, path, params, json),
+                lambda: retrying(self._attempt, method, path, params, json, decode, headers),
             )
             current.set_attribute("controlroom.attempts", retrying.statistics["attempt_number"])
             return result
@@ -135,14 +163,22 @@ class VendorHttp:
             return error.retry_after_s
         return float(self.policy.backoff_s * 2 ** (state.attempt_number - 1))
 
-    def _attempt(self, method: str, path: str, params: QueryParams | None, json: Any) -> Any:
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: QueryParams | None,
+        json: Any,
+        decode: bool = True,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         try:
             response = self._client.request(
                 method,
                 f"{self.base_url}{path}",
-                params=tuple(params or ()),
+                params=tuple(params) if params else None,
                 json=json,
-                headers=dict(self._auth_headers()),
+                headers={**self._auth_headers(), **(headers or {})},
                 timeout=self.policy.timeout(),
             )
         except httpx.TimeoutException as error:
@@ -150,7 +186,12 @@ class VendorHttp:
         except httpx.TransportError as error:
             raise VendorRetryableError(self.vendor, f"connection failed: {error!r}") from error
         trace.get_current_span().set_attribute("http.response.status_code", response.status_code)
-        return self._decode(response)
+        return self._decode(response) if decode else self._checked(response)
+
+    def _checked(self, response: httpx.Response) -> httpx.Response:
+        if not response.is_success:
+            self._decode(response)  # raises the mapped error
+        return response
 
     def _decode(self, response: httpx.Response) -> Any:
         status = response.status_code
