@@ -86,6 +86,11 @@ class FirestoreAdCampaigns(FirestoreAdapter):
         snapshot = self.client.collection(CAMPAIGNS).document(campaign_key).get()
         return snapshot.to_dict() if snapshot.exists else None
 
+    def list_campaigns(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Every campaign record (drafted or published), by key."""
+        query = self.client.collection(CAMPAIGNS).order_by("campaign_key").limit(limit)
+        return [s.to_dict() or {} for s in query.stream()]
+
     def published_campaigns(self) -> list[PublishedCampaign]:
         """Every campaign the platforms hold, as last recorded."""
         query = self.client.collection(CAMPAIGNS).where(

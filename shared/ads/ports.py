@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.ads.models import (
     BudgetChange,
@@ -59,6 +59,10 @@ class AdCampaignStore(Protocol):
 
     def published_campaigns(self) -> list[PublishedCampaign]:
         """Every campaign the platforms hold."""
+        ...
+
+    def list_campaigns(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Every campaign record, drafted or published (for the status page)."""
         ...
 
     def save_performance(self, rows: Sequence[DailyPerformance]) -> None:

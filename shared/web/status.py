@@ -937,6 +937,7 @@ __all__ = [
     "wants_html",
 ]
 
-# The run action routes live in their own module, which registers them on import.
+# The run action routes and the growth pages live in their own modules, which register their
+# routes on import.
 if importlib.util.find_spec("shared.web.run_actions") is not None:
-    from shared.web import run_actions  # noqa: F401  (registers the run action routes)
+    from shared.web import growth_pages, run_actions  # noqa: F401

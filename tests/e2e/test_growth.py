@@ -122,6 +122,16 @@ def test_growth_proposes_campaigns_and_publishes_only_what_was_approved_once(
     )
     assert next(c for c in created if c["campaign_key"] == rebudgeted)["daily_budget_cents"] == 1234
 
+    listed = httpx.get(f"{growth_cloud.status_url}/api/campaigns", headers=AUTH, timeout=10)
+    statuses = Counter(c["status"] for c in listed.json()["campaigns"])
+    assert statuses == {"published": 5, "drafted": 1}  # the one left out stays a draft
+    leads = httpx.get(f"{growth_cloud.status_url}/api/leads", headers=AUTH, timeout=10).json()
+    assert len(leads["leads"]) == 7 and leads["leads"][0]["reasons"]
+    shown = {"leads": leads["leads"][0]["user_id"], "campaigns": rebudgeted}
+    for page, expected in shown.items():
+        html = httpx.get(f"{growth_cloud.status_url}/{page}", headers=AUTH, timeout=10)
+        assert html.status_code == 200 and expected in html.text, page
+
     # Pub/Sub may deliver a publish task again: the twin would make a second campaign.
     agent = growth_cloud.pumps["agent-ads"]
     before = len(agent.records)
