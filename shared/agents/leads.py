@@ -9,12 +9,14 @@ answer (or "no match") cached, so reruns and redeliveries do not pay the provide
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 from shared.agents.steps import StepContext
 from shared.app.run_agent import AgentOutcome
+from shared.errors import PermanentError
 from shared.leads.enrichment import Enrichment, email_domain
 from shared.leads.ports import LeadPorts
 from shared.leads.scoring import LeadPolicy, LeadScore, score_lead
@@ -22,6 +24,8 @@ from shared.llm.templates import render
 from shared.llm.types import CompletionRequest
 from shared.models import AgentTask, LlmUsage
 from shared.tracking.segments import ProfileFacts, bundled_segments
+
+logger = logging.getLogger(__name__)
 
 SETTINGS = "leads"
 TOP = 20
@@ -64,7 +68,15 @@ def _enrich(
     if cached is not None and now - cached[1] <= timedelta(days=policy.enrich_max_age_days):
         return cached[0], False
     domain = facts.traits.get("company_domain")
-    found = ports.enricher.enrich(email, domain if isinstance(domain, str) else email_domain(email))
+    try:
+        found = ports.enricher.enrich(
+            email, domain if isinstance(domain, str) else email_domain(email)
+        )
+    except PermanentError as refusal:
+        # A refusal (bad key, no credits) must not stop scoring: score on the traits alone,
+        # say so, and ask again next run (nothing cached).
+        logger.warning("enrichment refused for %s: %s", facts.user_id, refusal)
+        return None, False
     if found is not None:
         found = found.model_copy(update={"fetched_at": now})
     ports.leads.cache_enrichment(email, found, now)

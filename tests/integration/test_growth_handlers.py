@@ -20,7 +20,6 @@ from shared.ads.ports import AdPorts
 from shared.agent_settings import resolve_agent_settings
 from shared.agents import ads, leads
 from shared.agents.steps import StepContext
-from shared.leads.enrichment import Enrichment, LocalEnricher
 from shared.leads.firestore import LEADS, FirestoreLeads
 from shared.leads.ports import LeadPorts
 from shared.llm.offline import OfflineLLM
@@ -30,22 +29,12 @@ from shared.tracking.firestore_segments import FirestoreSegments
 from shared.tracking.membership import refresh_all_segments
 from shared.tracking.recommendations import refresh_recommendations
 from shared.tracking.segments import bundled_segments
+from tests.fakes.counting_enricher import CountingEnricher
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TODAY = NOW.date().isoformat()
-
-
-class CountingEnricher:
-    """The local twin, counting how often it is asked (our port, not a vendor)."""
-
-    def __init__(self) -> None:
-        self.calls: list[str | None] = []
-
-    def enrich(self, email: str | None, domain: str | None) -> Enrichment | None:
-        self.calls.append(email)
-        return LocalEnricher().enrich(email, domain)
 
 
 def seed_profiles(store: FirestoreStore) -> None:
