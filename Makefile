@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser demo test test-unit test-integration test-e2e test-browser lint format local-cloud topology bundle eval bench reliability clean
+.PHONY: install browser demo test test-unit test-integration test-e2e test-browser lint audit format local-cloud topology bundle eval bench reliability clean
 
 install: $(STAMP)
 
@@ -66,6 +66,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Known vulnerabilities in the installed dependencies; fails when any cannot be checked.
+audit: install
+	$(BIN)/pip-audit --skip-editable --strict --progress-spinner off
 
 format: install
 	$(BIN)/ruff format .
