@@ -15,12 +15,11 @@ from typing import Any
 
 from shared.ads.models import Audience, BudgetChange, CampaignDraft, Platform, PublishedCampaign
 from shared.ads.planning import AdCopy, AdPolicy, draft_campaign, review_budgets, split_budget
-from shared.agents.steps import StepContext
+from shared.agents.steps import StepContext, drafts_request, usage_of
 from shared.app.run_agent import AgentOutcome
 from shared.effects import perform_once
 from shared.errors import PermanentError
-from shared.llm.templates import render
-from shared.llm.types import Completion, CompletionRequest
+from shared.llm.types import Completion
 from shared.models import AgentTask, EffectRecord, LlmUsage
 
 SETTINGS = "ad_manager"
@@ -38,22 +37,6 @@ def _platform(ctx: StepContext, name: str) -> Any:
     return platforms[name]
 
 
-def _usage(completions: list[Completion]) -> LlmUsage:
-    return LlmUsage.total(
-        [
-            LlmUsage(
-                provider=c.provider,
-                model=c.model,
-                tokens_in=c.tokens_in,
-                tokens_out=c.tokens_out,
-                cost_usd=c.cost_usd,
-                calls=1,
-            )
-            for c in completions
-        ]
-    )
-
-
 def draft_campaigns(task: AgentTask, ctx: StepContext) -> AgentOutcome:
     """One platform's campaigns, one per audience with a budget share, each with A/B ads."""
     platform: Platform = task.params["platform"]
@@ -61,9 +44,6 @@ def draft_campaigns(task: AgentTask, ctx: StepContext) -> AgentOutcome:
     audiences = {a["segment"]: a for a in task.params.get("audiences", [])}
     budgets = split_budget(policy, {name: int(a["size"]) for name, a in audiences.items()})
     settings = ctx.settings(SETTINGS)
-    prompts = settings.prompts.drafts
-    if prompts is None:
-        raise PermanentError(f"the {SETTINGS} prompts have no 'drafts' section")
     drafts: list[CampaignDraft] = []
     completions: list[Completion] = []
     for (budget_platform, segment), cents in sorted(budgets.items()):
@@ -80,14 +60,7 @@ def draft_campaigns(task: AgentTask, ctx: StepContext) -> AgentOutcome:
             "top_item": top_items[0] if top_items else "our most popular plans",
             "brief": task.params.get("brief") or "none",
         }
-        request = CompletionRequest(
-            system=prompts.system,
-            prompt=render(prompts.prompt, facts),
-            facts=facts,
-            tier=settings.prompts.tier,
-            agent="ads",
-            offline_answer={key: render(tpl, facts) for key, tpl in prompts.offline.items()},
-        )
+        request = drafts_request(settings, facts, agent="ads")
         copy, completion = ctx.llm().structured(request, AdCopy)
         completions.append(completion)
         drafts.append(
@@ -116,7 +89,7 @@ def draft_campaigns(task: AgentTask, ctx: StepContext) -> AgentOutcome:
             "campaigns": [d.model_dump(mode="json") for d in drafts],
             "versions": settings.versions(),
         },
-        usage=_usage(completions),
+        usage=usage_of(completions),
     )
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from shared.agents.steps import StepContext
+from shared.agents.steps import StepContext, usage_of
 from shared.app.run_agent import AgentOutcome
 from shared.errors import PermanentError
 from shared.leads.enrichment import Enrichment, email_domain
@@ -149,7 +149,5 @@ def _hand_off_note(
         offline_template=settings.prompts.offline,
     )
     completion = ctx.llm().complete(request)
-    usage = LlmUsage(provider=completion.provider, model=completion.model,
-                     tokens_in=completion.tokens_in, tokens_out=completion.tokens_out,
-                     cost_usd=completion.cost_usd, calls=1)  # fmt: skip
+    usage = usage_of([completion])
     return completion.text, usage

@@ -11,8 +11,10 @@ from typing import Any
 
 from shared.agent_settings import AgentSettings
 from shared.app.run_agent import AgentOutcome, StepRecorder
-from shared.llm.types import LLM
-from shared.models import AgentTask
+from shared.errors import PermanentError
+from shared.llm.templates import render
+from shared.llm.types import LLM, Completion, CompletionRequest
+from shared.models import AgentTask, LlmUsage
 from shared.ports import DataSource, Store
 from shared.workflows.registry import get_workflow
 
@@ -37,6 +39,39 @@ class StepContext:
 
 
 StepHandler = Callable[[AgentTask, StepContext], AgentOutcome]
+
+
+def drafts_request(settings: AgentSettings, facts: dict[str, Any], agent: str) -> CompletionRequest:
+    """A structured draft from the settings' `drafts` prompts, answered offline by filling
+    each field's template with the facts."""
+    prompts = settings.prompts.drafts
+    if prompts is None:
+        raise PermanentError(f"the {settings.prompts.agent} prompts have no 'drafts' section")
+    return CompletionRequest(
+        system=prompts.system,
+        prompt=render(prompts.prompt, facts),
+        facts=facts,
+        tier=settings.prompts.tier,
+        agent=agent,
+        offline_answer={key: render(tpl, facts) for key, tpl in prompts.offline.items()},
+    )
+
+
+def usage_of(completions: list[Completion]) -> LlmUsage:
+    """The tokens and cost of these LLM calls, summed (one call each)."""
+    return LlmUsage.total(
+        [
+            LlmUsage(
+                provider=c.provider,
+                model=c.model,
+                tokens_in=c.tokens_in,
+                tokens_out=c.tokens_out,
+                cost_usd=c.cost_usd,
+                calls=1,
+            )
+            for c in completions
+        ]
+    )
 
 
 @cache

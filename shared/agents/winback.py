@@ -12,15 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.agents.steps import StepContext
+from shared.agents.steps import StepContext, drafts_request, usage_of
 from shared.analytics.bgnbd import churn_forecast
 from shared.analytics.transactions import purchases_from_dataset
 from shared.analytics.winback import WinbackAssumptions, winback_offer_roi, winback_targets
 from shared.app.run_agent import AgentOutcome
 from shared.effects import perform_once
 from shared.errors import PermanentError
-from shared.llm.templates import render
-from shared.llm.types import CompletionRequest
 from shared.models import AgentTask, EffectRecord, LlmUsage
 
 SETTINGS = "winback_email"
@@ -98,23 +96,13 @@ def draft_email(task: AgentTask, ctx: StepContext) -> AgentOutcome:
     """One personalised email for one customer."""
     customer = task.params["customer"]
     settings = ctx.settings(SETTINGS)
-    prompts = settings.prompts.drafts
-    if prompts is None:
-        raise PermanentError(f"the {SETTINGS} prompts have no 'drafts' section")
     facts = {
         "first_name": str(customer["name"]).split()[0],
         "orders": customer["orders"],
         "weeks_since_last": customer["weeks_since_last"],
         "offer": settings.policy.values["offer"],
     }
-    request = CompletionRequest(
-        system=prompts.system,
-        prompt=render(prompts.prompt, facts),
-        facts=facts,
-        tier=settings.prompts.tier,
-        agent="marketing",
-        offline_answer={key: render(tpl, facts) for key, tpl in prompts.offline.items()},
-    )
+    request = drafts_request(settings, facts, agent="marketing")
     email, completion = ctx.llm().structured(request, WinbackEmail)
     ctx.on_step("draft", f"drafted '{email.subject}' with {completion.provider}")
     output = {
@@ -127,14 +115,7 @@ def draft_email(task: AgentTask, ctx: StepContext) -> AgentOutcome:
         },
         "versions": settings.versions(),
     }
-    usage = LlmUsage(
-        provider=completion.provider,
-        model=completion.model,
-        tokens_in=completion.tokens_in,
-        tokens_out=completion.tokens_out,
-        cost_usd=completion.cost_usd,
-        calls=1,
-    )
+    usage = usage_of([completion])
     return AgentOutcome(output=output, usage=usage)
 
 

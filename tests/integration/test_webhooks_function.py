@@ -73,7 +73,12 @@ def test_a_valid_request_publishes_one_run_request(
             401,
             "invalid bearer token",
         ),
-        (AUTH, {"workflow": "nope"}, 400, "unknown workflow 'nope'; known workflows: weekly_gtm"),
+        (
+            AUTH,
+            {"workflow": "nope"},
+            400,
+            "unknown workflow 'nope'; known workflows: ad_performance, growth, weekly_gtm, winback",
+        ),
         (AUTH, {"params": {}}, 400, "workflow: Field required"),
         (
             AUTH,
