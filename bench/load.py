@@ -118,7 +118,9 @@ def _wait_handled(
     has a reply or a ticket; then read each conversation once to find any handled twice."""
     started = time.perf_counter()
     deadline = time.monotonic() + ANSWER_TIMEOUT_S
-    replies = client.collection_group("messages").where("role", "==", "agent")
+    replies = client.collection_group("messages").where(
+        filter=firestore.FieldFilter("role", "==", "agent")
+    )
     while time.monotonic() < deadline:
         done = _count(replies) + _count(client.collection("tickets"))
         if done >= accepted:

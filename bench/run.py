@@ -17,7 +17,8 @@ Suites (`SUITES`, in the order they run):
                  p50/p95/p99, errors
     tracking     events/s accepted by /v1/batch vs a bare function; event-to-profile lag
 
-The last three start the official emulators once and share them. Every CONTROLROOM_*
+The suites that need the official emulators (ingest, cold-start, end-to-end, fan-out, load,
+tracking) start them once and share them. Every CONTROLROOM_*
 variable of the caller is dropped first (keeping only price and model tables), so nothing
 is sent to an LLM vendor or any other outside service. A suite that raises is reported and
 the others still run. Exits 1 when a suite failed or a case's answer disagrees with its

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -65,8 +66,11 @@ def start_cloud() -> LocalCloud:
     """Bring the local cloud up and print where everything is."""
     print("starting the local cloud (Firestore + Pub/Sub emulators, functions, scheduler)...")
     started = time.monotonic()
-    cloud = LocalCloud(LocalCloudConfig()).start()
-    from emulators.demo import seed_knowledge_base
+    from emulators.demo import DEMO_TRACKING_KEYS, seed_knowledge_base
+
+    # A tracking key for the demo's host-app events, unless the caller configured their own.
+    tracking = {} if "CONTROLROOM_TRACKING_KEYS" in os.environ else DEMO_TRACKING_KEYS
+    cloud = LocalCloud(LocalCloudConfig(function_env={"webhooks": tracking})).start()
 
     print(f"knowledge base: {seed_knowledge_base(cloud)}")
     print(f"local cloud up in {time.monotonic() - started:.1f}s:")

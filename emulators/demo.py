@@ -18,6 +18,13 @@ from shared.security.signatures import sign_generic
 from shared.topology import Schedule
 
 LOCATION = "europe-west1"
+DEMO_TRACKING_KEY = "local-demo-tracking-key"
+DEMO_TRACKING_KEYS = {
+    "CONTROLROOM_TRACKING_KEYS": json.dumps({"demo": {"key": DEMO_TRACKING_KEY, "tier": "pro"}})
+}
+# Host-app users of the growth demo: prospects at the local enrichment twin's companies.
+DEMO_PROSPECTS = {"ann": "acme.test", "bob": "globex.test", "cy": "initech.test"}
+DEMO_SHOPPERS = ("dee", "eve")
 
 
 def scheduler_job(project: str, schedule: Schedule) -> scheduler_v1.Job:
@@ -168,6 +175,64 @@ def run_winback_demo(cloud: LocalCloud, timeout_s: float = 120.0) -> bool:
     return run.status.value == "waiting"
 
 
+def send_growth_events(cloud: LocalCloud) -> None:
+    """What a host app would send: prospects viewing pricing, shoppers filling carts."""
+    from controlroom.sdk import Client
+
+    client = Client(DEMO_TRACKING_KEY, cloud.webhooks_url, batch_size=50)
+    for user, domain in DEMO_PROSPECTS.items():
+        client.identify(user, {"plan": "free", "email": f"{user}@{domain}"})
+    for user in DEMO_SHOPPERS:
+        client.identify(user, {"plan": "free"})
+    client.flush(timeout_s=30)
+    for user in DEMO_PROSPECTS:
+        for _ in range(2):
+            client.track("Viewed Pricing", user_id=user, properties={"path": "/pricing"})
+    for user in DEMO_SHOPPERS:
+        for item in ("a", "b", "c"):
+            client.track("Added to Cart", user_id=user, properties={"item_id": item})
+    client.flush(timeout_s=30)
+    client.shutdown()
+
+
+def run_growth_demo(cloud: LocalCloud, timeout_s: float = 120.0) -> bool:
+    """Send host-app events, then run the growth workflow to its approval step."""
+    from shared.tracking.firestore_segments import FirestoreSegments
+
+    store = FirestoreStore(cloud.config.project)
+    send_growth_events(cloud)
+    segments = FirestoreSegments(cloud.config.project, client=store.client)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and len(segments.members("pricing-intent")) < len(
+        DEMO_PROSPECTS
+    ):
+        time.sleep(0.25)
+    response = httpx.post(
+        f"{cloud.webhooks_url}/runs",
+        json={"workflow": "growth"},
+        headers={"Authorization": f"Bearer {cloud.config.api_token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    run_id = response.json()["run_id"]
+    print(f"\ngrowth run {run_id} (segments → lead scores → brief → ad campaigns → a person):")
+    run = store.get_run(run_id)
+    while time.monotonic() < deadline and (run is None or run.status.value == "running"):
+        time.sleep(0.25)
+        run = store.get_run(run_id)
+    approval = store.get_approval(run_id, "approve")
+    if run is None or approval is None:
+        print("  (it did not reach its approval in time)")
+        return False
+    leads = approval.proposal.get("leads") or {}
+    top = (leads.get("top") or [{}])[0]
+    print(f"  {leads.get('scored', 0)} leads scored; best: {top.get('user_id')} "
+          f"({top.get('company')}, grade {top.get('grade')})")  # fmt: skip
+    print(f"  {approval.proposal.get('action')}")
+    print(f"  waiting for a person: {cloud.status_url}/runs/{run_id}/approvals/approve")
+    return run.status.value == "waiting"
+
+
 def run_demo(cloud: LocalCloud, timeout_s: float = 180.0) -> bool:
     """Create the schedule, run it now, follow the run; True when it succeeded."""
     store = FirestoreStore(cloud.config.project)
@@ -190,6 +255,7 @@ def run_demo(cloud: LocalCloud, timeout_s: float = 180.0) -> bool:
         print(f"failure: {reason}")
     support_ok = run_support_demo(cloud)
     winback_ok = run_winback_demo(cloud)
+    growth_ok = run_growth_demo(cloud)
     print(f"\nstatus page: {cloud.status_url}/runs/{run.run_id}")
     print(f"sign in at {cloud.status_url}/signin with the token {cloud.config.api_token!r}")
-    return run.status.value == "succeeded" and support_ok and winback_ok
+    return run.status.value == "succeeded" and support_ok and winback_ok and growth_ok
