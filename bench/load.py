@@ -91,7 +91,10 @@ def handled(client: firestore.Client, tag: str) -> dict[str, int]:
     inbound = client.collection("inbound").select([]).stream()
     stored = sum(1 for d in inbound if d.id.startswith(prefix))
     replies: dict[str, int] = {}
-    for doc in client.collection_group("messages").where("role", "==", "agent").stream():
+    agent_messages = client.collection_group("messages").where(
+        filter=firestore.FieldFilter("role", "==", "agent")
+    )
+    for doc in agent_messages.stream():
         key = doc.reference.parent.parent.id if doc.reference.parent.parent else ""
         if key.startswith(f"generic:conv-load-{tag}-"):
             replies[key] = replies.get(key, 0) + 1
