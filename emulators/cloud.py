@@ -190,12 +190,26 @@ class LocalCloud:
         The emulator keeps nothing on disk, so messages it held are gone (Pub/Sub in the cloud
         keeps them); publishers retry while it is down and the pumps resume pulling once the
         subscriptions exist again.
+
+        A new emulator answers before it holds a topic or a subscription, which Pub/Sub in the
+        cloud never does after an outage: a result published then is refused (no topic) or kept
+        for nobody (a topic without its subscription yet), and the task that sent it was
+        forgotten with the old emulator, so the run waits for the sweeper. The functions are
+        held still (SIGSTOP) from the stop until the topology is whole again; publishers that
+        were already retrying during the outage carry on against the new emulator.
         """
         assert self.pubsub is not None, "the local cloud is not started"
         port = int(self.pubsub.host.rsplit(":", 1)[1])
         self.pubsub.stop()
-        self.pubsub = start_pubsub(self.config.project, self.log_dir, port=port)
-        provision_pubsub(self.config.project, self.config.topology)
+        functions = [fn.process for fn in self.functions.values()]
+        for process in functions:
+            process.pause()
+        try:
+            self.pubsub = start_pubsub(self.config.project, self.log_dir, port=port)
+            provision_pubsub(self.config.project, self.config.topology)
+        finally:
+            for process in functions:
+                process.resume()
 
     def reset(self) -> None:
         """Empty Firestore and re-create the Pub/Sub topology (between tests)."""

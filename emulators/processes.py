@@ -87,6 +87,14 @@ class ManagedProcess:
         self._signal_group(signal.SIGKILL)
         self._reap(5)
 
+    def pause(self) -> None:
+        """SIGSTOP the group: it keeps its state and sockets and does nothing until resumed."""
+        self._signal_group(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT the group after `pause`."""
+        self._signal_group(signal.SIGCONT)
+
     def stop(self, grace_s: float = 5.0) -> None:
         """SIGTERM the group, then SIGKILL whatever is left after the grace period."""
         if self.popen is None:
