@@ -36,8 +36,9 @@ from bench.local import API_TOKEN, LocalServers, bare_like, cloud_event, generic
 from bench.measure import BenchReport, CaseResult, ratio
 from emulators.functions import REPO_ROOT, RunningFunction
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import AgentTask, RunRequest, TaskStatus
-from shared.topology import TOPOLOGY, Function
+from shared.core.messages import AgentTask, RunRequest
+from shared.core.models import TaskStatus
+from shared.core.topology import TOPOLOGY, Function
 
 SUITE = "cold-start"
 POLL_S = 0.01

@@ -55,8 +55,9 @@ from emulators.functions import RunningFunction
 from emulators.provision import subscription_request
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.scheduler_client import scheduler_client
-from shared.models import RunDoc, RunStatus, TaskDoc
-from shared.topology import TOPOLOGY, Subscription
+from shared.core.documents import RunDoc, TaskDoc
+from shared.core.models import RunStatus
+from shared.core.topology import TOPOLOGY, Subscription
 
 SUITE = "end-to-end"
 FULL_RUNS = 20

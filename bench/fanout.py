@@ -23,14 +23,15 @@ from bench.measure import BenchReport, CaseResult, ratio
 from emulators.smtp_sink import SmtpSink
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.sample_source import SampleDataSource
-from shared.agent_settings import resolve_agent_settings
 from shared.agents.steps import StepContext, step_handler
 from shared.app.orchestrate import record_task_result, start_run
 from shared.app.run_agent import AgentOutcome, StepRecorder, run_agent_task
 from shared.app.run_commands import DecisionBody, carry_out, decide_approval
+from shared.core.agent_settings import resolve_agent_settings
+from shared.core.messages import AgentTask, RunCommand, RunRequest, TaskResult
+from shared.core.models import Message, RunStatus
 from shared.email.smtp import SmtpEmailSender
 from shared.llm.offline import OfflineLLM
-from shared.models import AgentTask, Message, RunCommand, RunRequest, RunStatus, TaskResult
 
 FULL_SIZES = (10, 100, 1000)
 QUICK_SIZES = (10, 50)

@@ -45,7 +45,7 @@ from google.cloud import firestore
 
 from bench.local import BARE_HTTP, LocalServers, generic_webhook
 from bench.measure import BenchReport, CaseResult, percentile, ratio
-from shared.topology import TOPOLOGY
+from shared.core.topology import TOPOLOGY
 
 SUITE = "ingest"
 CLIENT_THREADS = 16
@@ -131,7 +131,7 @@ def run_floor_burst(project: str, requests: Sequence[Prepared]) -> Burst:
     from shared.adapters.firestore_conversations import FirestoreConversations
     from shared.adapters.pubsub_bus import PubSubBus
     from shared.app.ingest_webhook import ingest_support_webhook
-    from shared.models import utcnow
+    from shared.core.models import utcnow
 
     conversations, bus = FirestoreConversations(project), PubSubBus(project)
     payloads = [json.loads(body) for body, _ in requests]

@@ -42,21 +42,22 @@ import tiktoken
 
 from bench.measure import BenchReport, CaseResult
 from shared.adapters.sample_source import SampleDataSource
-from shared.agent_settings import resolve_agent_settings
 from shared.agents.registry import run_analysis_agent
 from shared.agents.support_conversation import SupportContext, build_graph
-from shared.config import Settings
+from shared.core.agent_settings import resolve_agent_settings
+from shared.core.messages import AgentTask
+from shared.core.models import LlmUsage
+from shared.core.pii import PiiMask
+from shared.core.topology import AGENTS, TOPOLOGY
 from shared.kb.evaluation import load_eval_messages
 from shared.kb.ingest import BUNDLED_ARTICLES, ingest_directory
 from shared.kb.memory import InMemoryKnowledgeStore
 from shared.kb.retrieval import KnowledgeBase
-from shared.llm.factory import build_llm
 from shared.llm.offline import OfflineLLM
-from shared.llm.pii import PiiMask
 from shared.llm.pricing import ModelPrice, cost_usd
 from shared.llm.types import LLM, Completion, CompletionRequest, ModelT
-from shared.models import AgentTask, LlmUsage
-from shared.topology import AGENTS, TOPOLOGY
+from shared.wiring.llm import build_llm
+from shared.wiring.settings import Settings
 from tests.fakes.openai_api import CHAT_PATH, chat_completion
 from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
 

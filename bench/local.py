@@ -4,7 +4,7 @@
 use, and shares them with every suite that needs them (each suite starts from an empty
 Firestore and drained subscriptions). Functions run as the local cloud runs them
 (`emulators.functions.function_process`: the functions-framework command, gunicorn threads
-from the function's concurrency, the same environment), ours from `shared/topology.py` and
+from the function's concurrency, the same environment), ours from `shared/core/topology.py` and
 the bare baselines from `bench/bare_function/main.py`.
 
 The benchmarks measure the default configuration and never reach the internet: every
@@ -31,9 +31,9 @@ from emulators.dispatcher import cloud_event_request
 from emulators.functions import RunningFunction, function_process, wait_ready
 from emulators.gcloud import RunningEmulator, reset_firestore, start_firestore, start_pubsub
 from emulators.provision import provision_pubsub, purge_subscriptions
-from shared.models import Message
+from shared.core.models import Message
+from shared.core.topology import TOPOLOGY, Function, Trigger
 from shared.security.signatures import sign_generic
-from shared.topology import TOPOLOGY, Function, Trigger
 
 PROJECT = "controlroom-bench"
 API_TOKEN = "bench-token"
@@ -164,8 +164,8 @@ class LocalServers:
 
 
 def _clear_settings_caches() -> None:
-    from shared import wiring
-    from shared.config import get_settings
+    from shared.wiring import services as wiring
+    from shared.wiring.settings import get_settings
 
     get_settings.cache_clear()
     for name in dir(wiring):

@@ -50,8 +50,8 @@ from bench.local import BARE_HTTP, LocalServers
 from bench.measure import BenchReport, CaseResult, percentile, ratio
 from emulators.dispatcher import SubscriptionPump
 from emulators.functions import RunningFunction, function_process, wait_ready
-from shared.models import stable_id
-from shared.topology import TOPOLOGY, Function
+from shared.core.models import stable_id
+from shared.core.topology import TOPOLOGY, Function
 
 SUITE = "tracking"
 KEY = "bench-tracking-key-0123456789"
@@ -133,7 +133,7 @@ def run_burst(client: httpx.Client, url: str, bodies: Sequence[bytes], *, ours: 
 def run_floor_burst(project: str, bodies: Sequence[bytes]) -> Burst:
     """The use case behind /v1/batch for each body, from CLIENT_THREADS threads, no HTTP."""
     from shared.adapters.pubsub_bus import PubSubBus
-    from shared.models import utcnow
+    from shared.core.models import utcnow
     from shared.tracking.firestore import FirestoreQuota
     from shared.tracking.ingest import accept_events
     from shared.tracking.keys import TrackingKey

@@ -45,7 +45,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
-from shared.topology import TOPOLOGY, Function
+from shared.core.topology import TOPOLOGY, Function
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "dist" / "bundles"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emulators.cloud import LocalCloud, LocalCloudConfig
-from shared.topology import TOPOLOGY
+from shared.core.topology import TOPOLOGY
 
 TOPOLOGY_JSON = Path("infra/terraform/topology.json")
 
@@ -28,9 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the run")
     topo = commands.add_parser("topology", help="write the topology JSON that Terraform reads")
     topo.add_argument("--output", type=Path, default=TOPOLOGY_JSON)
-    from shared.analytics.cli import add_analyze_parser, run_analyze
-    from shared.kb.cli import add_kb_parser, run_kb
-    from shared.support.evaluate import add_support_parser, run_support
+    from shared.cli.analytics import add_analyze_parser, run_analyze
+    from shared.cli.kb import add_kb_parser, run_kb
+    from shared.cli.support_eval import add_support_parser, run_support
 
     add_analyze_parser(commands)
     add_kb_parser(commands)

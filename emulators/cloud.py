@@ -15,7 +15,7 @@ from emulators.gcloud import RunningEmulator, reset_firestore, start_firestore, 
 from emulators.processes import free_port
 from emulators.provision import provision_pubsub
 from emulators.smtp_sink import SmtpSink
-from shared.topology import TOPOLOGY, Topology, Trigger
+from shared.core.topology import TOPOLOGY, Topology, Trigger
 
 logger = logging.getLogger(__name__)
 

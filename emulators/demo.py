@@ -13,9 +13,9 @@ from emulators.cloud import LocalCloud
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.scheduler_client import scheduler_client
-from shared.models import RunDoc
+from shared.core.documents import RunDoc
+from shared.core.topology import Schedule
 from shared.security.signatures import sign_generic
-from shared.topology import Schedule
 
 LOCATION = "europe-west1"
 DEMO_TRACKING_KEY = "local-demo-tracking-key"

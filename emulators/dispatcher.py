@@ -35,7 +35,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
 from google.pubsub_v1 import types as pubsub_types
 
-from shared.topology import Subscription
+from shared.core.topology import Subscription
 
 logger = logging.getLogger(__name__)
 

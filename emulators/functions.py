@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emulators.processes import ManagedProcess, free_port, http_answers
-from shared.topology import Function
+from shared.core.topology import Function
 
 READY_TIMEOUT_S = 60.0
 REPO_ROOT = Path(__file__).resolve().parent.parent

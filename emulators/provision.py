@@ -8,7 +8,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from shared.topology import Subscription, Topology
+from shared.core.topology import Subscription, Topology
 
 
 def subscription_request(project: str, sub: Subscription) -> dict[str, object]:

@@ -13,7 +13,7 @@ import pytest
 from emulators.cloud import emulator_environment
 from emulators.gcloud import RunningEmulator, reset_firestore, start_firestore, start_pubsub
 from emulators.provision import provision_pubsub, purge_subscriptions
-from shared.topology import TOPOLOGY
+from shared.core.topology import TOPOLOGY
 
 PROJECT = "controlroom-test"
 API_TOKEN = "test-token-1234"
@@ -75,8 +75,8 @@ def emulators() -> Iterator[Emulators]:
 
 
 def _clear_settings_caches() -> None:
-    from shared import wiring
-    from shared.config import get_settings
+    from shared.wiring import services as wiring
+    from shared.wiring.settings import get_settings
 
     get_settings.cache_clear()
     for name in dir(wiring):
@@ -95,7 +95,7 @@ def clean_emulators(emulators: Emulators) -> Emulators:
 @pytest.fixture(autouse=True)
 def closed_circuits() -> Iterator[None]:
     """Every test starts with every vendor's circuit closed (breakers live per process)."""
-    from shared.adapters.vendors.breaker import reset_breakers
+    from shared.http.breaker import reset_breakers
 
     reset_breakers()
     yield

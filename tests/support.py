@@ -12,8 +12,8 @@ from google.cloud import pubsub_v1
 from google.pubsub_v1 import types as pubsub_types
 
 from shared.adapters.firestore_conversations import FirestoreConversations
-from shared.effects import support_run_id
-from shared.support.records import TicketDoc
+from shared.core.documents import TicketDoc
+from shared.core.effects import support_run_id
 
 T = TypeVar("T")
 

@@ -51,19 +51,19 @@ from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.errors import InvalidRequestError
-from shared.sample_data import (
+from shared.core.dataset import (
     AcquisitionChannel,
     Campaign,
     ChannelSpend,
     Customer,
+    Dataset,
     Order,
     Plan,
-    SampleDataset,
     Subscription,
     SubscriptionStatus,
     month_key,
 )
+from shared.core.errors import InvalidRequestError
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -169,7 +169,7 @@ class CsvDataSource:
         self.encoding = encoding
         self.delimiter = delimiter
 
-    def load(self) -> SampleDataset:
+    def load(self) -> Dataset:
         """The data set in the files as they are now."""
         tables = {
             table: read_csv_table(path, encoding=self.encoding, delimiter=self.delimiter)
@@ -219,7 +219,7 @@ def dataset_from_tables(
     columns: Mapping[str, Mapping[str, str]] | None = None,
     defaults: CustomerDefaults | None = None,
     create_missing_customers: bool = True,
-) -> SampleDataset:
+) -> Dataset:
     """Validate and convert tables of cells into a data set (see the module docstring)."""
     columns = _check_columns(columns or {})
     defaults = defaults or CustomerDefaults()
@@ -274,7 +274,7 @@ def dataset_from_tables(
             "no dated rows to take as_of from; pass as_of",
             file=", ".join(rows.source for rows in tables.values()) or "(no files)",
         )
-    return SampleDataset(
+    return Dataset(
         as_of=dataset_as_of,
         customers=tuple(customers),
         orders=tuple(orders),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared.ports import DataSource
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
+from shared.core.ports import DataSource
 
 
 class InjectedOutage(ConnectionError):
@@ -26,7 +26,7 @@ class FaultyDataSource:
         self.delay_s = delay_s
         self.fail = fail
 
-    def load(self) -> SampleDataset:
+    def load(self) -> Dataset:
         """Wait, fail, or pass through, as configured."""
         if self.delay_s:
             time.sleep(self.delay_s)

@@ -11,21 +11,17 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.firestore_effects import FirestoreEffects, effect_done
-from shared.app.resolve_conversation import KbDraftDoc, Resolution
-from shared.support.inbound import InboundMessage
-from shared.support.records import (
+from shared.core.documents import (
     ConversationDoc,
     InboundRecord,
+    KbDraftDoc,
     MessageDoc,
+    Resolution,
     TicketDoc,
 )
+from shared.core.messages import InboundMessage, inbound_id
 
 logger = logging.getLogger(__name__)
-
-
-def inbound_id(message: InboundMessage) -> str:
-    """The idempotency key of an inbound message: its platform and the platform's id."""
-    return f"{message.platform}:{message.platform_message_id}"
 
 
 class FirestoreConversations(FirestoreEffects):

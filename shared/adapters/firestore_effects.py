@@ -1,4 +1,4 @@
-"""The EffectLedger port (shared.effects) on Firestore: runs/{run}/effects/{step}.
+"""The EffectLedger port (shared.core.effects) on Firestore: runs/{run}/effects/{step}.
 
 Shared by the run store and the conversation store, so a support reply and a win-back email
 are recorded the same way, in the same place.
@@ -12,8 +12,8 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from shared.adapters.firestore_base import FirestoreAdapter
-from shared.models import EffectRecord
+from shared.core.documents import EffectRecord
+from shared.gcp.firestore import FirestoreAdapter
 
 
 class FirestoreEffects(FirestoreAdapter):

@@ -39,7 +39,7 @@ from google.cloud.firestore_v1.base_vector_query import DistanceMeasure
 from google.cloud.firestore_v1.vector import Vector
 from google.cloud.firestore_v1.vector_query import VectorQuery
 
-from shared.adapters.firestore_base import FirestoreAdapter
+from shared.gcp.firestore import FirestoreAdapter
 from shared.kb.models import Chunk, StoredArticle
 from shared.kb.ports import IndexInfo
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from google.api_core import exceptions as gexc
 from pydantic import ValidationError
 
-from shared.adapters.firestore_base import FirestoreAdapter
+from shared.gcp.firestore import FirestoreAdapter
 from shared.llm.cache import CACHE_COLLECTION, CachedAnswer
 
 logger = logging.getLogger(__name__)

@@ -17,9 +17,8 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from shared.adapters.firestore_base import FirestoreAdapter
-from shared.app.audit import AuditEntry
-from shared.app.edit_agent_settings import SettingsVersion
+from shared.core.documents import AuditEntry, SettingsVersion
+from shared.gcp.firestore import FirestoreAdapter
 
 
 class FirestoreStatusRecords(FirestoreAdapter):

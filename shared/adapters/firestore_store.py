@@ -20,41 +20,25 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.adapters.firestore_effects import FirestoreEffects
-from shared.errors import InvalidMessageError, NotFoundError, RetryableError
-from shared.models import (
-    TERMINAL_TASK_STATUSES,
+from shared.core.documents import (
     ApprovalDoc,
-    ApprovalStatus,
     Artifact,
     IdempotencyRecord,
-    LlmUsage,
     RunDoc,
     RunEvent,
-    RunStatus,
     TaskDoc,
+)
+from shared.core.errors import InvalidMessageError, NotFoundError, RetryableError
+from shared.core.messages import StripeEvent
+from shared.core.models import (
+    TERMINAL_TASK_STATUSES,
+    ApprovalStatus,
+    LlmUsage,
+    RunStatus,
     TaskStatus,
 )
-from shared.ports import TaskClaim
-from shared.support.inbound import StripeEvent
-
-
-def firestore_safe(value: Any, inside_list: bool = False) -> Any:
-    """The value with every array directly inside an array wrapped as {"items": [...]}.
-
-    Firestore cannot store an array in an array (e.g. a report's list of channel pairs); the
-    wrapper keeps the data readable instead of dropping or flattening it.
-    """
-    if isinstance(value, dict):
-        return {k: firestore_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        items = [firestore_safe(v, inside_list=True) for v in value]
-        return {"items": items} if inside_list else items
-    return value
-
-
-# Firestore commits at most 500 writes at once.
-BATCH_WRITES = 450
-
+from shared.core.ports import TaskClaim
+from shared.gcp.firestore import BATCH_WRITES, firestore_safe
 
 T = TypeVar("T")
 TASK_WRITE_TRIES = 20  # compare-and-set rounds before a task write gives up for now

@@ -16,9 +16,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from shared.errors import RetryableError
-from shared.ports import DataSource
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
+from shared.core.errors import RetryableError
+from shared.core.ports import DataSource
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +32,10 @@ class LastGoodDataSource:
         self.inner = inner
         self.max_age = max_age
         self.clock = clock
-        self._last: tuple[SampleDataset, datetime] | None = None
+        self._last: tuple[Dataset, datetime] | None = None
         self._lock = threading.Lock()
 
-    def load(self) -> SampleDataset:
+    def load(self) -> Dataset:
         """A fresh read, or the last good one (labelled) while the source is unavailable."""
         try:
             dataset = self.inner.load()

@@ -13,8 +13,8 @@ from typing import Any
 from google.cloud import pubsub_v1
 from opentelemetry.trace import SpanKind
 
-from shared.models import Message
-from shared.tracing import inject, span
+from shared.core.models import Message
+from shared.core.tracing import inject, span
 
 PUBLISH_TIMEOUT_S = 30.0
 # The client holds a message up to max_latency hoping to batch it with others (10 ms by

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.adapters.firestore_base import FirestoreAdapter
-from shared.adapters.firestore_store import firestore_safe
 from shared.adapters.vendors.sheets import SheetsClient
+from shared.gcp.firestore import FirestoreAdapter, firestore_safe
 
 
 class FirestoreRowExporter(FirestoreAdapter):

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from shared.ads.models import DailyPerformance, Platform
-from shared.ports import DataSource
-from shared.sample_data import AcquisitionChannel, Campaign, SampleDataset
+from shared.core.dataset import AcquisitionChannel, Campaign, Dataset
+from shared.core.ports import DataSource
 
 CHANNEL: dict[Platform, AcquisitionChannel] = {
     "google_ads": "search",
@@ -60,7 +60,7 @@ class AdPerformanceFeed:
         self.clock = clock
         self.days = days
 
-    def load(self) -> SampleDataset:
+    def load(self) -> Dataset:
         """The inner data set, with the ad platforms' rows added to its campaigns."""
         dataset = self.inner.load()
         today = self.clock().date()

@@ -17,8 +17,8 @@ from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.adapters.firestore_base import FirestoreAdapter
 from shared.ads.models import BudgetChange, CampaignDraft, DailyPerformance, PublishedCampaign
+from shared.gcp.firestore import FirestoreAdapter
 
 CAMPAIGNS = "ad_campaigns"
 PERFORMANCE = "ad_performance"

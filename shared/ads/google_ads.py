@@ -36,10 +36,10 @@ from typing import Any
 
 import httpx
 
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
-from shared.adapters.vendors.errors import VendorPermanentError
 from shared.ads.models import CampaignDraft, Creative, DailyPerformance, Platform, PublishedCampaign
 from shared.ads.vendor_common import cents_to_micros, key_in_name, micros_to_cents
+from shared.http.client import HttpPolicy, VendorHttp
+from shared.http.errors import VendorPermanentError
 
 GOOGLE_ADS_API = "https://googleads.googleapis.com"
 VENDOR = "google_ads"

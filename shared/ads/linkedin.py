@@ -43,10 +43,10 @@ from urllib.parse import quote
 
 import httpx
 
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
-from shared.adapters.vendors.linkedin_messaging import LINKEDIN_API_VERSION
 from shared.ads.models import CampaignDraft, DailyPerformance, Platform, PublishedCampaign
 from shared.ads.vendor_common import cents_to_decimal, decimal_to_cents, key_in_name
+from shared.http.client import HttpPolicy, VendorHttp
+from shared.http.linkedin import LINKEDIN_API_VERSION
 
 LINKEDIN_API = "https://api.linkedin.com"
 VENDOR = "linkedin_ads"

@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.adapters.firestore_base import FirestoreAdapter
 from shared.ads.models import CampaignDraft, DailyPerformance, Platform, PublishedCampaign
-from shared.errors import PermanentError
+from shared.core.errors import PermanentError
+from shared.gcp.firestore import FirestoreAdapter
 
 TWIN_CAMPAIGNS = "ad_twin_campaigns"
 AVERAGE_ORDER_CENTS = 4500

@@ -38,9 +38,9 @@ from typing import Any
 
 import httpx
 
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
 from shared.ads.models import CampaignDraft, DailyPerformance, Platform, PublishedCampaign
 from shared.ads.vendor_common import decimal_to_cents, key_in_name
+from shared.http.client import HttpPolicy, VendorHttp
 
 GRAPH_API = "https://graph.facebook.com"
 VENDOR = "meta"

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.models import stable_id
+from shared.core.models import stable_id
 
 Platform = Literal["google_ads", "meta", "linkedin"]
 PLATFORMS: tuple[Platform, ...] = ("google_ads", "meta", "linkedin")

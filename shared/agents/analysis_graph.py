@@ -2,7 +2,7 @@
 
 Numbers come from the agent's pure analytics function; the LLM only writes around the facts
 it is handed, and the offline provider renders them through a template. The words and the
-thresholds come from the agent's versioned prompts and policy (shared/agent_settings.py).
+thresholds come from the agent's versioned prompts and policy (shared/core/agent_settings.py).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy
 from pydantic import BaseModel
 
-from shared.agent_settings import AgentSettings
-from shared.errors import PermanentError
+from shared.core.agent_settings import AgentSettings
+from shared.core.dataset import Dataset
+from shared.core.errors import PermanentError
+from shared.core.ports import DataSource
 from shared.llm.templates import render
 from shared.llm.types import LLM, CompletionRequest
-from shared.ports import DataSource
-from shared.sample_data import SampleDataset
 
 
 class AgentState(TypedDict, total=False):
@@ -52,7 +52,7 @@ class AnalysisAgentSpec:
     """What makes one analysis agent: its analytics and the facts it may talk about."""
 
     name: str
-    analyse: Callable[[SampleDataset, dict[str, Any]], BaseModel]
+    analyse: Callable[[Dataset, dict[str, Any]], BaseModel]
     facts: Callable[[Any], dict[str, Any]]
     # When set, a third step asks the LLM for a structured draft of this shape.
     drafts_schema: type[BaseModel] | None = None

@@ -12,7 +12,7 @@ from shared.analytics.finance import FinanceReport, revenue_by_month
 from shared.analytics.forecast import SeriesForecast, forecast_revenue
 from shared.analytics.recurring_revenue import Subscription as BillingSubscription
 from shared.analytics.unit_economics import FinanceKpis, finance_kpis
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
 
 
 class FinanceAgentReport(BaseModel):
@@ -24,7 +24,7 @@ class FinanceAgentReport(BaseModel):
     forecast: SeriesForecast | None
 
 
-def analyse(dataset: SampleDataset, params: dict[str, Any]) -> FinanceAgentReport:
+def analyse(dataset: Dataset, params: dict[str, Any]) -> FinanceAgentReport:
     """Revenue by month, MRR/NRR/unit economics, and a forecast with its backtest."""
     subscriptions = [
         BillingSubscription(

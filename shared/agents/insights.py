@@ -12,7 +12,7 @@ from shared.analytics.bgnbd import churn_forecast
 from shared.analytics.cohorts import monthly_cohort_retention
 from shared.analytics.insights import InsightsReport, customer_segments
 from shared.analytics.transactions import purchases_from_dataset
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
 
 
 class ChurnOutlook(BaseModel):
@@ -40,7 +40,7 @@ class InsightsAgentReport(BaseModel):
     average_retention: list[float | None]
 
 
-def analyse(dataset: SampleDataset, params: dict[str, Any]) -> InsightsAgentReport:
+def analyse(dataset: Dataset, params: dict[str, Any]) -> InsightsAgentReport:
     """RFM segments, churn by the policy's threshold and by BG/NBD, cohort retention."""
     churn_after_days = int(params["churn_after_days"])
     segments = customer_segments(dataset, churn_after_days=churn_after_days)

@@ -16,13 +16,14 @@ from typing import Any
 
 from shared.agents.steps import StepContext, usage_of
 from shared.app.run_agent import AgentOutcome
-from shared.errors import PermanentError
+from shared.core.errors import PermanentError
+from shared.core.messages import AgentTask
+from shared.core.models import LlmUsage
 from shared.leads.enrichment import Enrichment, email_domain
 from shared.leads.ports import LeadPorts
 from shared.leads.scoring import LeadPolicy, LeadScore, score_lead
 from shared.llm.templates import render
 from shared.llm.types import CompletionRequest
-from shared.models import AgentTask, LlmUsage
 from shared.tracking.segments import ProfileFacts, bundled_segments
 
 logger = logging.getLogger(__name__)

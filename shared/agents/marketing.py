@@ -17,7 +17,7 @@ from shared.analytics.campaigns import (
     propose_budget_shift,
 )
 from shared.analytics.marketing import MarketingReport, channel_performance
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
 
 
 class MarketingAgentReport(BaseModel):
@@ -38,7 +38,7 @@ class CampaignDrafts(BaseModel):
     email_body: str = Field(min_length=1, max_length=3000)
 
 
-def analyse(dataset: SampleDataset, params: dict[str, Any]) -> MarketingAgentReport:
+def analyse(dataset: Dataset, params: dict[str, Any]) -> MarketingAgentReport:
     """Channel performance from orders, funnels from campaign rows, and a bounded shift."""
     rows = [
         CampaignRow(

@@ -8,14 +8,15 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
-from shared.agent_settings import AgentSettings
 from shared.agents.analysis_graph import AgentContext
 from shared.app.run_agent import AgentOutcome, StepRecorder
-from shared.errors import PermanentError
+from shared.core.agent_settings import AgentSettings
+from shared.core.errors import PermanentError
+from shared.core.messages import AgentTask
+from shared.core.models import LlmUsage
+from shared.core.ports import DataSource
+from shared.core.topology import AGENTS
 from shared.llm.types import LLM
-from shared.models import AgentTask, LlmUsage
-from shared.ports import DataSource
-from shared.topology import AGENTS
 
 
 @cache

@@ -9,13 +9,14 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from shared.agent_settings import AgentSettings
 from shared.app.run_agent import AgentOutcome, StepRecorder
-from shared.errors import PermanentError
+from shared.core.agent_settings import AgentSettings
+from shared.core.errors import PermanentError
+from shared.core.messages import AgentTask
+from shared.core.models import LlmUsage
+from shared.core.ports import DataSource, Store
 from shared.llm.templates import render
 from shared.llm.types import LLM, Completion, CompletionRequest
-from shared.models import AgentTask, LlmUsage
-from shared.ports import DataSource, Store
 from shared.workflows.registry import get_workflow
 
 
@@ -34,8 +35,8 @@ class StepContext:
     email: Callable[[], Any]  # the EmailSender port (shared.email)
     clock: Callable[[], datetime]
     on_step: StepRecorder
-    leads: Callable[[], Any] = _not_wired  # lead scoring's adapters (shared.leads.wiring)
-    ads: Callable[[], Any] = _not_wired  # the ad platforms and campaign records (shared.ads.wiring)
+    leads: Callable[[], Any] = _not_wired  # lead scoring's adapters (shared.wiring.leads)
+    ads: Callable[[], Any] = _not_wired  # the ad platforms and campaign records (shared.wiring.ads)
 
 
 StepHandler = Callable[[AgentTask, StepContext], AgentOutcome]

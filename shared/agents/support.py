@@ -11,10 +11,10 @@ from langgraph.graph.state import CompiledStateGraph
 
 from shared.agents.analysis_graph import AnalysisAgentSpec, build_analysis_graph
 from shared.analytics.support import SupportReport, ticket_summary
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
 
 
-def analyse(dataset: SampleDataset, params: dict[str, Any]) -> SupportReport:
+def analyse(dataset: Dataset, params: dict[str, Any]) -> SupportReport:
     """Ticket statistics for the policy's window (seven days by default) and overall."""
     return ticket_summary(dataset, window_days=int(params["window_days"]))
 

@@ -1,7 +1,7 @@
 """The support agent's conversation graph: retrieve → classify → check → generate ⇄ validate.
 
 The graph decides; it has no side effects. The use case (shared/app/answer_message.py)
-sends the reply through an effect record (shared.effects) or escalates, so a redelivery never
+sends the reply through an effect record (shared.core.effects) or escalates, so a redelivery never
 acts twice.
 """
 
@@ -15,7 +15,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from shared.agent_settings import AgentSettings
+from shared.core.agent_settings import AgentSettings
 from shared.kb.retrieval import Retrieval
 from shared.llm.templates import render
 from shared.llm.types import LLM, CompletionRequest

@@ -1,4 +1,4 @@
-"""Pure analytics each agent runs on a `SampleDataset`: numbers computed by code, not the LLM.
+"""Pure analytics each agent runs on a `Dataset`: numbers computed by code, not the LLM.
 
 Money is integer cents, ratios are floats rounded to 4 decimals, and undefined figures
 (nothing to divide by) are None. No module here imports a cloud client or an adapter.

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.analytics._numbers import ratio
 from shared.analytics.transactions import Purchase
-from shared.sample_data import month_key
+from shared.core.dataset import month_key
 
 
 class CohortRetention(BaseModel):

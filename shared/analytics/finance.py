@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.analytics._numbers import add_months, divide_cents, growth, month_start
-from shared.sample_data import SampleDataset, month_key
+from shared.core.dataset import Dataset, month_key
 
 TRAILING_MONTHS = 3
 
@@ -49,7 +49,7 @@ class FinanceReport(BaseModel):
     trailing_3_months_growth: float | None
 
 
-def revenue_by_month(dataset: SampleDataset) -> FinanceReport:
+def revenue_by_month(dataset: Dataset) -> FinanceReport:
     """Revenue, order count, average order value and growth per calendar month."""
     as_of = dataset.as_of
     orders = [order for order in dataset.orders if order.order_date <= as_of]

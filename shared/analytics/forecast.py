@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.analytics._numbers import RATIO_DECIMALS, add_months, growth, month_start
 from shared.analytics.finance import revenue_by_month
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
 
 Frequency = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
 SEASON_LENGTHS: dict[Frequency, int | None] = {
@@ -206,7 +206,7 @@ def forecast_series(
 
 
 def forecast_revenue(
-    dataset: SampleDataset, horizon: int = 3, level: float = DEFAULT_LEVEL
+    dataset: Dataset, horizon: int = 3, level: float = DEFAULT_LEVEL
 ) -> SeriesForecast:
     """Forecast revenue in cents for the months after the latest complete one."""
     complete = [month for month in revenue_by_month(dataset).months if month.complete]

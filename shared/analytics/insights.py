@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.analytics._numbers import ratio
 from shared.analytics.transactions import Purchase
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
 
 Segment = Literal["champions", "loyal", "promising", "new", "at_risk", "hibernating"]
 SEGMENTS: tuple[Segment, ...] = ("champions", "loyal", "promising", "new", "at_risk", "hibernating")
@@ -99,7 +99,7 @@ class InsightsReport(BaseModel):
 
 
 def customer_segments(
-    dataset: SampleDataset, as_of: date | None = None, churn_after_days: int = 90
+    dataset: Dataset, as_of: date | None = None, churn_after_days: int = 90
 ) -> InsightsReport:
     """RFM scores, segment counts and churned customers as of a date (default: the data's)."""
     as_of = dataset.as_of if as_of is None else as_of

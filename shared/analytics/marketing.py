@@ -15,10 +15,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.analytics._numbers import divide_cents, ratio
-from shared.sample_data import (
+from shared.core.dataset import (
     ACQUISITION_CHANNELS,
     AcquisitionChannel,
-    SampleDataset,
+    Dataset,
     month_key,
 )
 
@@ -52,7 +52,7 @@ class MarketingReport(BaseModel):
     worst_channel: AcquisitionChannel | None  # lowest ROAS
 
 
-def channel_performance(dataset: SampleDataset) -> MarketingReport:
+def channel_performance(dataset: Dataset) -> MarketingReport:
     """Spend, new customers, CAC, revenue and ROAS per acquisition channel."""
     as_of = dataset.as_of
     as_of_month = month_key(as_of)

@@ -42,7 +42,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.analytics._numbers import add_months, divide_cents, growth, ratio
-from shared.sample_data import SampleDataset, month_key
+from shared.core.dataset import Dataset, month_key
 
 DEFAULT_RUN_RATE_MONTHS = 3
 TRAILING_MONTHS = 3
@@ -102,7 +102,7 @@ class RecurringRevenueReport(BaseModel):
 
 
 def recurring_revenue(
-    dataset: SampleDataset,
+    dataset: Dataset,
     subscriptions: Sequence[Subscription] = (),
     as_of: date | None = None,
     run_rate_months: int = DEFAULT_RUN_RATE_MONTHS,
@@ -251,7 +251,7 @@ def _subscription_units(subscriptions: Sequence[Subscription], last_index: int) 
     return units
 
 
-def _order_units(dataset: SampleDataset, as_of: date, window: int) -> _Units:
+def _order_units(dataset: Dataset, as_of: date, window: int) -> _Units:
     revenue: dict[str, dict[int, int]] = {}
     for order in dataset.orders:
         if order.order_date <= as_of:

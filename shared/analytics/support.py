@@ -13,10 +13,10 @@ from datetime import UTC, date, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from shared.analytics._numbers import growth, percentile, ratio
-from shared.sample_data import (
+from shared.core.dataset import (
     TICKET_CATEGORIES,
     TICKET_PRIORITIES,
-    SampleDataset,
+    Dataset,
     SupportTicket,
     TicketCategory,
     TicketPriority,
@@ -65,7 +65,7 @@ class SupportReport(BaseModel):
 
 
 def ticket_summary(
-    dataset: SampleDataset, as_of: date | None = None, window_days: int = 7
+    dataset: Dataset, as_of: date | None = None, window_days: int = 7
 ) -> SupportReport:
     """Ticket statistics overall and for the last window_days vs the window before."""
     if window_days < 1:

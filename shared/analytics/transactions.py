@@ -1,7 +1,7 @@
 """Purchase logs: the (customer, date, amount) rows that churn, cohort and RFM analyses read.
 
 A purchase log is what almost any shop can export, so the customer analytics take one rather
-than a whole `SampleDataset`; `purchases_from_dataset` turns the bundled sample data into one.
+than a whole `Dataset`; `purchases_from_dataset` turns the bundled sample data into one.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
 
 
 class Purchase(BaseModel):
@@ -22,7 +22,7 @@ class Purchase(BaseModel):
     amount_cents: int = Field(default=0, ge=0)
 
 
-def purchases_from_dataset(dataset: SampleDataset, as_of: date | None = None) -> list[Purchase]:
+def purchases_from_dataset(dataset: Dataset, as_of: date | None = None) -> list[Purchase]:
     """The data set's orders up to as_of (default: the data's date) as a purchase log."""
     as_of = dataset.as_of if as_of is None else as_of
     return [

@@ -35,7 +35,7 @@ from shared.analytics.recurring_revenue import (
     Subscription,
     recurring_revenue,
 )
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
 
 
 class UnitEconomics(BaseModel):
@@ -131,7 +131,7 @@ def unit_economics(
 
 
 def finance_kpis(
-    dataset: SampleDataset,
+    dataset: Dataset,
     *,
     gross_margin: float,
     subscriptions: Sequence[Subscription] = (),

@@ -1,6 +1,6 @@
 """Use case: answer one inbound customer message, or hand it to a person — exactly once.
 
-Every side effect goes through shared.effects, keyed by the message's run
+Every side effect goes through shared.core.effects, keyed by the message's run
 (`support_run_id`: "support-platform:message") and a step:
 
 | step | effect | guarantee |
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.adapters.firestore_conversations import inbound_id
-from shared.effects import perform_once, support_run_id
-from shared.models import EffectRecord
-from shared.ports import ConversationStore
+from shared.core.documents import EffectRecord, MessageDoc, TicketDoc
+from shared.core.effects import perform_once, support_run_id
+from shared.core.messages import SupportMessage, inbound_id
+from shared.core.ports import ConversationStore
 from shared.support.outbound import (
     EscalationTickets,
     LocalReplySender,
@@ -36,7 +36,6 @@ from shared.support.outbound import (
     OpenedTicket,
     ReplySender,
 )
-from shared.support.records import MessageDoc, SupportMessage, TicketDoc
 
 logger = logging.getLogger(__name__)
 

@@ -14,24 +14,9 @@ the action harmlessly and writes the entry.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from pydantic import Field
-
-from shared.models import Document
-
-
-class AuditEntry(Document):
-    """audit/{audit_id}: one action and who took it."""
-
-    audit_id: str
-    who: str
-    via: str
-    action: str
-    target: str
-    outcome: str = "done"
-    at: datetime
-    details: dict[str, Any] = Field(default_factory=dict)
+from shared.core.documents import AuditEntry
 
 
 def new_audit_id(at: datetime, suffix: str) -> str:

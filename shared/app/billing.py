@@ -6,10 +6,10 @@ already stored once by the webhook) maps to the same run and starts nothing new.
 
 from __future__ import annotations
 
-from shared.models import RunRequest, stable_id
-from shared.ports import Bus
-from shared.support.inbound import StripeEvent
-from shared.topology import RUN_REQUESTS_TOPIC
+from shared.core.messages import RunRequest, StripeEvent
+from shared.core.models import stable_id
+from shared.core.ports import Bus
+from shared.core.topology import RUN_REQUESTS_TOPIC
 
 
 def start_winback_on_cancellation(event: StripeEvent, *, bus: Bus) -> str:

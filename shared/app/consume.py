@@ -12,12 +12,12 @@ from typing import Any
 from opentelemetry.trace import Span, SpanKind
 
 from shared.app.timeline import run_event
-from shared.envelope import Delivery, delivery_from_cloud_event
-from shared.errors import InvalidMessageError, PermanentError
-from shared.log import log_context
-from shared.ports import Bus, Store
-from shared.topology import DEAD_LETTERS_TOPIC
-from shared.tracing import extract, mark_failed, span
+from shared.core.envelope import Delivery, delivery_from_cloud_event
+from shared.core.errors import InvalidMessageError, PermanentError
+from shared.core.log import log_context
+from shared.core.ports import Bus, Store
+from shared.core.topology import DEAD_LETTERS_TOPIC
+from shared.core.tracing import extract, mark_failed, span
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from shared.app.orchestrate import fail_dead_lettered_task, finish_run_if_complete
 from shared.app.timeline import run_event
-from shared.envelope import Delivery, message_type_of, parse_message
-from shared.models import AgentTask, TaskResult
-from shared.ports import Bus, Store
+from shared.core.envelope import Delivery, message_type_of, parse_message
+from shared.core.messages import AgentTask, TaskResult
+from shared.core.ports import Bus, Store
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ Every edit creates a new version; none is ever changed or overwritten:
                                                   why, and the version it was based on
     agent_settings/{agent}                        {kind: content of the newest version, ...}:
                                                   the override the agents read at run time
-                                                  (shared/agent_settings.py)
+                                                  (shared/core/agent_settings.py)
 
 Both are written in one batch that *creates* the version document, so of two people saving
 on the same base, one wins and the other gets a 409 (as does anyone whose page is older than
@@ -31,7 +31,7 @@ import jinja2
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from shared.agent_settings import (
+from shared.core.agent_settings import (
     AgentOverrides,
     AgentSettings,
     Policy,
@@ -41,35 +41,17 @@ from shared.agent_settings import (
     bundled_prompts,
     resolve_agent_settings,
 )
-from shared.envelope import describe_validation_error
-from shared.errors import ConflictError, InvalidRequestError, NotFoundError
+from shared.core.documents import SettingsKind, SettingsVersion
+from shared.core.envelope import describe_validation_error
+from shared.core.errors import ConflictError, InvalidRequestError, NotFoundError
 from shared.llm import templates
-from shared.models import Document
 
-Kind = Literal["prompts", "policy"]
+Kind = SettingsKind
 KINDS: tuple[Kind, ...] = ("prompts", "policy")
 HISTORY_SHOWN = 50
 MAX_COMMENT_CHARS = 500
 META_FIELDS = ("base_version", "comment")
 _NOT_EDITABLE = ("agent", "version")
-
-
-class SettingsVersion(Document):
-    """agent_settings/{agent}/versions/{kind}-v{version}: one saved version, never changed."""
-
-    agent: str
-    kind: Kind
-    version: int
-    content: dict[str, Any]
-    created_by: str
-    created_at: datetime
-    comment: str | None = None
-    based_on: str = Field(description="what the editor saw, e.g. 'finance/v2 (bundled)'")
-
-    @property
-    def version_id(self) -> str:
-        """The document id."""
-        return f"{self.kind}-v{self.version}"
 
 
 class SettingsVersions(Protocol):

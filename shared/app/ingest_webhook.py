@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from shared.models import Message
-from shared.ports import Bus, ConversationStore, Store
-from shared.support.inbound import StripeEvent, parse_inbound, parse_stripe_event
-from shared.support.records import SupportMessage
-from shared.topology import BILLING_EVENTS_TOPIC, agent_topic
+from shared.core.messages import BillingEvent, SupportMessage
+from shared.core.ports import Bus, ConversationStore, Store
+from shared.core.topology import BILLING_EVENTS_TOPIC, SUPPORT_MESSAGES_TOPIC
+from shared.support.inbound import parse_inbound, parse_stripe_event
 
 
 @dataclass(frozen=True)
@@ -26,13 +25,6 @@ class WebhookOutcome:
 
     accepted: int
     duplicates: int
-
-
-class BillingEvent(Message):
-    """A Stripe event the workflows may act on (topic billing-events)."""
-
-    kind: ClassVar[str] = "billing_event"
-    event: StripeEvent
 
 
 def ingest_support_webhook(
@@ -51,7 +43,7 @@ def ingest_support_webhook(
         if record.published:
             duplicates += 1
             continue
-        bus.publish(agent_topic("support"), SupportMessage(inbound=message))
+        bus.publish(SUPPORT_MESSAGES_TOPIC, SupportMessage(inbound=message))
         conversations.mark_inbound_published(record.record_id)
         accepted += 1
     return WebhookOutcome(accepted=accepted, duplicates=duplicates)

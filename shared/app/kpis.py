@@ -46,10 +46,9 @@ from shared.app.status_views import (
     stats_window,
     support_stats,
 )
-from shared.errors import InvalidRequestError
-from shared.models import RunDoc, TaskDoc
-from shared.ports import ConversationStore, Store
-from shared.support.records import MessageDoc
+from shared.core.documents import MessageDoc, RunDoc, TaskDoc
+from shared.core.errors import InvalidRequestError
+from shared.core.ports import ConversationStore, Store
 
 MAX_KPI_RUNS = 1000
 DEFAULT_KPI_DAYS = 30

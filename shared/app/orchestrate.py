@@ -16,32 +16,19 @@ re-publishes what its crash may have left unpublished.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from shared.app.timeline import run_event
-from shared.errors import InvalidMessageError
-from shared.models import (
-    AgentTask,
-    ApprovalDoc,
-    ApprovalStatus,
-    LlmUsage,
-    RunDoc,
-    RunRequest,
-    RunStatus,
-    TaskDoc,
-    TaskResult,
-    TaskStatus,
-    stable_id,
-)
-from shared.ports import Bus, Store
-from shared.topology import agent_topic
+from shared.core.documents import ApprovalDoc, RunDoc, TaskDoc
+from shared.core.errors import InvalidMessageError
+from shared.core.messages import AgentTask, RunRequest, TaskResult
+from shared.core.models import ApprovalStatus, LlmUsage, RunStatus, TaskStatus, stable_id
+from shared.core.ports import Bus, Clock, Store
+from shared.core.topology import agent_topic
 from shared.workflows.registry import get_workflow
 from shared.workflows.spec import Step, TaskSpec, Workflow
 
 logger = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 
 class StoredHistory:

@@ -10,9 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.models import IdempotencyRecord, RunRequest, stable_id
-from shared.ports import Bus, Store
-from shared.topology import RUN_REQUESTS_TOPIC
+from shared.core.documents import IdempotencyRecord
+from shared.core.messages import RunRequest
+from shared.core.models import stable_id
+from shared.core.ports import Bus, Store
+from shared.core.topology import RUN_REQUESTS_TOPIC
 from shared.workflows.registry import get_workflow
 
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"

@@ -2,13 +2,13 @@
 
 Documents written (besides those of shared/support/records.py):
     conversations/{key}/messages/resolve-{ticket}  the person's answer (role "human")
-    runs/support-{message}/effects/resolve         the answer's effect record (shared.effects)
+    runs/support-{message}/effects/resolve         the answer's effect record (shared.core.effects)
     tickets/{ticket}                               status "solved", `resolution` (Resolution)
     conversations/{key}                            status "resolved", resolved_by, resolved_at
     kb_drafts/{ticket}                             KbDraftDoc: the answer as a candidate article
 
 Guarantees:
-- resolve: the effect mechanism of every side effect (shared.effects), keyed by the escalated
+- resolve: the effect mechanism of every side effect (shared.core.effects), keyed by the escalated
   message's run and the step "resolve": the answer is recorded as the intent, the platform's
   ReplySender sends it (idempotency key "resolve:{ticket}"), then the "done" mark, the answer,
   the solved ticket, the resolved conversation and the draft are written in one batch that
@@ -28,17 +28,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from shared.effects import perform_once, support_run_id
-from shared.envelope import describe_validation_error
-from shared.errors import ConflictError, InvalidRequestError, NotFoundError
-from shared.models import Document, EffectRecord
-from shared.ports import ConversationStore
-from shared.support.inbound import MAX_TEXT_CHARS
-from shared.support.records import MessageDoc
+from shared.core.documents import EffectRecord, KbDraftDoc, MessageDoc, Resolution
+from shared.core.effects import perform_once, support_run_id
+from shared.core.envelope import describe_validation_error
+from shared.core.errors import ConflictError, InvalidRequestError, NotFoundError
+from shared.core.messages import MAX_TEXT_CHARS
+from shared.core.ports import ConversationStore
 
 if TYPE_CHECKING:
     # The knowledge base (bm25s, markdown-it, BeautifulSoup) is imported only when a draft is
@@ -56,33 +55,6 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 # --- documents -------------------------------------------------------------------------
-
-
-class Resolution(BaseModel):
-    """tickets/{id}.resolution: who answered an escalated conversation, and when."""
-
-    model_config = ConfigDict(extra="ignore")
-    ticket_id: str
-    message_id: str
-    resolved_by: str
-    resolved_at: datetime
-
-
-class KbDraftDoc(Document):
-    """kb_drafts/{id}: a person's answer waiting for approval before it enters the KB."""
-
-    draft_id: str
-    question: str
-    answer: str
-    status: Literal["draft", "approved"] = "draft"
-    conversation_key: str
-    ticket_id: str
-    sources: list[str] = Field(default_factory=list)
-    created_by: str
-    created_at: datetime
-    approved_by: str | None = None
-    approved_at: datetime | None = None
-    article_id: str | None = None
 
 
 # --- request bodies --------------------------------------------------------------------

@@ -9,10 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from shared.app.timeline import run_event
-from shared.errors import PermanentError
-from shared.models import AgentTask, LlmUsage, TaskDoc, TaskResult, TaskStatus
-from shared.ports import Bus, Store
-from shared.topology import TASK_RESULTS_TOPIC
+from shared.core.documents import TaskDoc
+from shared.core.errors import PermanentError
+from shared.core.messages import AgentTask, TaskResult
+from shared.core.models import LlmUsage, TaskStatus
+from shared.core.ports import Bus, Store
+from shared.core.topology import TASK_RESULTS_TOPIC
 
 logger = logging.getLogger(__name__)
 

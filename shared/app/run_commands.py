@@ -7,21 +7,20 @@ click or a redelivery of an old command changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.app.orchestrate import dispatch_pending, resume_after_decision
 from shared.app.timeline import run_event
-from shared.errors import ConflictError, NotFoundError
-from shared.models import ApprovalDoc, ApprovalStatus, RunCommand, RunStatus
-from shared.ports import Bus, Store
-from shared.topology import RUN_REQUESTS_TOPIC
+from shared.core.documents import ApprovalDoc
+from shared.core.errors import ConflictError, NotFoundError
+from shared.core.messages import RunCommand
+from shared.core.models import ApprovalStatus, RunStatus
+from shared.core.ports import Bus, Clock, Store
+from shared.core.topology import RUN_REQUESTS_TOPIC
 from shared.workflows.registry import get_workflow
-
-Clock = Callable[[], datetime]
 
 
 class DecisionBody(BaseModel):

@@ -1,7 +1,7 @@
 """Use case: once a run is finished, announce it and export its figures — each exactly once
 where the outside system allows it.
 
-Every effect goes through the one mechanism of shared.effects: an intent record
+Every effect goes through the one mechanism of shared.core.effects: an intent record
 runs/{run}/effects/{step} is created before the call and marked done after. A redelivery
 finds "done" and does nothing. A crash between the call and the mark repeats the call on
 redelivery, so what an effect guarantees depends on the outside system:
@@ -26,9 +26,9 @@ from typing import Any, Protocol
 
 from shared.app.timeline import run_event
 from shared.artifacts import ArtifactStore
-from shared.effects import perform_once
-from shared.models import EffectRecord
-from shared.ports import Store
+from shared.core.documents import EffectRecord
+from shared.core.effects import perform_once
+from shared.core.ports import Store
 from shared.support.outbound import Notifier
 from shared.workflows.registry import WORKFLOWS
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from shared.models import ApprovalDoc, RunDoc, RunStatus, TaskDoc, TaskStatus
+from shared.core.documents import ApprovalDoc, RunDoc, TaskDoc
+from shared.core.models import RunStatus, TaskStatus
 from shared.workflows.graph import GraphEdge, workflow_outline
 from shared.workflows.registry import WORKFLOWS
 

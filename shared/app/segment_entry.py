@@ -7,10 +7,10 @@ supervisor starts it once; the user's next entry, after leaving, is a new run.
 
 from __future__ import annotations
 
-from shared.models import RunRequest, stable_id
-from shared.ports import Bus
-from shared.topology import RUN_REQUESTS_TOPIC
-from shared.tracking.membership import SegmentChange
+from shared.core.messages import RunRequest, SegmentChange
+from shared.core.models import stable_id
+from shared.core.ports import Bus
+from shared.core.topology import RUN_REQUESTS_TOPIC
 from shared.tracking.segments import SegmentCatalog
 
 

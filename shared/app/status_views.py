@@ -27,10 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from shared.app.ingest_webhook import WebhookOutcome, ingest_support_webhook
 from shared.app.resolve_conversation import parse_body
-from shared.errors import InvalidRequestError, TooManyRequestsError
-from shared.models import RunStatus
-from shared.ports import Bus, ConversationStore
-from shared.support.records import ConversationDoc, MessageDoc
+from shared.core.documents import ConversationDoc, MessageDoc
+from shared.core.errors import InvalidRequestError, TooManyRequestsError
+from shared.core.models import RunStatus
+from shared.core.ports import Bus, ConversationStore
 
 MAX_RUNS = 100
 DEFAULT_RUNS = 50

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from shared.app.orchestrate import finish_run_if_complete, resume_after_decision
 from shared.app.timeline import run_event
-from shared.models import ApprovalStatus, TaskStatus
-from shared.ports import Bus, Store
+from shared.core.models import ApprovalStatus, TaskStatus
+from shared.core.ports import Bus, Store
 
 
 def sweep_overdue_runs(store: Store, *, bus: Bus, clock: Callable[[], datetime]) -> list[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.models import RunEvent, stable_id
+from shared.core.documents import RunEvent
+from shared.core.models import stable_id
 
 
 def run_event(

@@ -1,6 +1,6 @@
 """Artifact stores: where reports and generated content go (a folder, GCS or S3).
 
-    from shared.artifacts import build_artifact_store
+    from shared.wiring.artifacts import build_artifact_store
     store = build_artifact_store(settings)
     stored = store.put(run_id, "report.md", content.encode(), "text/markdown; charset=utf-8")
     store.get(run_id, "report.md")      # bytes, or None
@@ -12,8 +12,7 @@ other clouds' SDKs are never loaded.
 """
 
 from shared.artifacts.errors import ArtifactBucketMissingError, ArtifactStoreUnavailableError
-from shared.artifacts.factory import build_artifact_store
-from shared.artifacts.port import (
+from shared.artifacts.ports import (
     ArtifactStore,
     StoredArtifact,
     check_segment,
@@ -26,7 +25,6 @@ __all__ = [
     "ArtifactStore",
     "ArtifactStoreUnavailableError",
     "StoredArtifact",
-    "build_artifact_store",
     "check_segment",
     "infer_content_type",
     "object_key",

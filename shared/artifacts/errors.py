@@ -1,4 +1,4 @@
-"""Errors of the artifact stores (a subtree of shared.errors).
+"""Errors of the artifact stores (a subtree of shared.core.errors).
 
     PermanentError
      ├── InvalidRequestError            a run id or name that is not one safe path segment
@@ -12,7 +12,7 @@ own message.
 
 from __future__ import annotations
 
-from shared.errors import PermanentError, RetryableError
+from shared.core.errors import PermanentError, RetryableError
 
 
 class ArtifactBucketMissingError(PermanentError):

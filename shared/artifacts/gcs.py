@@ -28,8 +28,8 @@ from google.cloud.storage.exceptions import DataCorruption
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from shared.artifacts.errors import ArtifactBucketMissingError, ArtifactStoreUnavailableError
-from shared.artifacts.port import StoredArtifact, infer_content_type, object_key, sha256_hex
-from shared.errors import PermanentError
+from shared.artifacts.ports import StoredArtifact, infer_content_type, object_key, sha256_hex
+from shared.core.errors import PermanentError
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from shared.artifacts.port import StoredArtifact, infer_content_type, object_key, sha256_hex
+from shared.artifacts.ports import StoredArtifact, infer_content_type, object_key, sha256_hex
 
 META_DIR = ".meta"
 

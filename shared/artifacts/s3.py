@@ -15,8 +15,8 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from shared.artifacts.errors import ArtifactBucketMissingError, ArtifactStoreUnavailableError
-from shared.artifacts.port import StoredArtifact, infer_content_type, object_key, sha256_hex
-from shared.errors import PermanentError
+from shared.artifacts.ports import StoredArtifact, infer_content_type, object_key, sha256_hex
+from shared.core.errors import PermanentError
 
 SHA256_METADATA = "sha256"  # stored as x-amz-meta-sha256 so `stat` can return it
 MISSING_KEY_CODES = {"NoSuchKey", "404", "NotFound"}

@@ -21,12 +21,12 @@ from typing import Any
 
 import httpx
 
-from shared.adapters.vendors._http import ErrorMessage, HttpPolicy, VendorHttp, parse_retry_after
-from shared.adapters.vendors.breaker import through_breaker
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.email._retry import retry_not_accepted
 from shared.email.errors import EmailNotAcceptedError
 from shared.email.message import parse_mailbox
+from shared.http.breaker import through_breaker
+from shared.http.client import ErrorMessage, HttpPolicy, VendorHttp, parse_retry_after
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 
 _NOT_ACCEPTED_STATUSES = frozenset({408, 429})
 

@@ -15,8 +15,8 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from shared.adapters.vendors._http import HttpPolicy
 from shared.email.errors import EmailNotAcceptedError
+from shared.http.client import HttpPolicy
 
 T = TypeVar("T")
 

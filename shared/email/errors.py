@@ -17,8 +17,8 @@ ControlroomError
 
 from __future__ import annotations
 
-from shared.adapters.vendors.errors import VendorRetryableError
-from shared.errors import PermanentError
+from shared.core.errors import PermanentError
+from shared.http.errors import VendorRetryableError
 
 
 class EmailNotAcceptedError(VendorRetryableError):

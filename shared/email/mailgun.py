@@ -36,8 +36,6 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError
 from shared.email._http import HttpEmailSender
 from shared.email.message import (
     KEY_HEADER,
@@ -45,6 +43,8 @@ from shared.email.message import (
     SentEmail,
     message_id_of,
 )
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError
 
 MAILGUN_API = "https://api.mailgun.net"
 VENDOR = "mailgun"

@@ -39,10 +39,10 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError
 from shared.email._http import HttpEmailSender
 from shared.email.message import KEY_HEADER, OutgoingEmail, SentEmail, parse_mailbox
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError
 
 SENDGRID_API = "https://api.sendgrid.com"
 VENDOR = "sendgrid"

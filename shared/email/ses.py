@@ -42,11 +42,11 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.email._retry import retry_not_accepted
 from shared.email.errors import EmailNotAcceptedError
 from shared.email.message import OutgoingEmail, SentEmail, parse_mailbox, to_mime
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 
 VENDOR = "ses"
 TAG_NAME = "controlroom_key"

@@ -43,11 +43,11 @@ from dataclasses import dataclass
 import bm25s
 import numpy as np
 
+from shared.core.pii import PiiMask
 from shared.kb.embeddings import Embedder
 from shared.kb.models import Chunk
 from shared.kb.ports import ChunkSource, IndexInfo, KnowledgeStore, VectorSearcher
 from shared.kb.text import tokenize
-from shared.llm.pii import PiiMask
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
-from shared.adapters.vendors.errors import VendorPermanentError
+from shared.http.client import HttpPolicy, VendorHttp
+from shared.http.errors import VendorPermanentError
 
 PDL_API = "https://api.peopledatalabs.com"
 VENDOR = "peopledatalabs"

@@ -18,7 +18,7 @@ from typing import Any
 
 from google.cloud import firestore
 
-from shared.adapters.firestore_base import FirestoreAdapter
+from shared.gcp.firestore import FirestoreAdapter
 from shared.leads.enrichment import Enrichment
 from shared.leads.scoring import LeadScore
 

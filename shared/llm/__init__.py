@@ -1,6 +1,6 @@
 """The LLM layer: one small interface, three providers, and what wraps every remote call.
 
-    from shared.llm.factory import build_llm
+    from shared.wiring.llm import build_llm
     from shared.llm.types import CompletionRequest
 
     llm = build_llm(settings, cache=FirestoreLlmCache(settings.project_id))
@@ -12,8 +12,8 @@ Where things are:
 - errors: the LLM errors and where they sit in controlroom's tree
 - offline, openai_provider, vertex_provider: the providers (vendor SDKs load only with them)
 - pipeline: masking, cache, retries, cost and the fallback chain around remote providers
-- pii, pricing, tiers: pure helpers; cache: the response-cache port
-- factory: build_llm(settings, cache)
+- pricing, tiers: pure helpers (pii masking is shared.core.pii); cache: the response-cache port
+- built from settings by shared.wiring.llm: build_llm(settings, cache)
 
 Nothing is re-exported here, so importing one module (settings import `pricing`) stays cheap.
 """

@@ -1,4 +1,4 @@
-"""Errors of the LLM layer, placed in controlroom's one exception tree (shared.errors).
+"""Errors of the LLM layer, placed in controlroom's one exception tree (shared.core.errors).
 
     ControlroomError
      └── LlmError                     base of everything below
@@ -19,7 +19,7 @@ answer propagates, so a CloudEvent handler redelivers (retryable) or dead-letter
 
 from __future__ import annotations
 
-from shared.errors import ControlroomError, PermanentError, RetryableError
+from shared.core.errors import ControlroomError, PermanentError, RetryableError
 
 
 class LlmError(ControlroomError):

@@ -10,17 +10,16 @@ shared.llm.pipeline is the one retrying, honouring `Retry-After` hints read here
 
 from __future__ import annotations
 
-import email.utils
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import openai
 from openai.lib import type_to_response_format_param
 from openai.types.chat import ChatCompletion
 
+from shared.http.client import retry_after_hint
 from shared.llm.errors import LlmRequestError, LlmTransientError
-from shared.llm.provider import ProviderCall, ProviderReply
+from shared.llm.ports import ProviderCall, ProviderReply
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 # A 429 that is about billing, not rate: waiting does not help.
@@ -38,34 +37,12 @@ def openai_client(api_key: str | None, base_url: str | None, timeout_s: float) -
     )
 
 
-def retry_after_s(headers: Any, now: datetime | None = None) -> float | None:
-    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
-    millis = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 def _status_error(exc: openai.APIStatusError) -> LlmTransientError | LlmRequestError:
     message = f"openai HTTP {exc.status_code}: {exc.message}"
     if exc.code in _NOT_TRANSIENT_CODES:
         return LlmRequestError(message)
     if exc.status_code in _TRANSIENT_STATUSES or exc.status_code >= 500:
-        return LlmTransientError(message, retry_after_s(exc.response.headers))
+        return LlmTransientError(message, retry_after_hint(exc.response.headers))
     return LlmRequestError(message)
 
 

@@ -26,15 +26,15 @@ import tenacity
 from opentelemetry.trace import Span, SpanKind
 from pydantic import BaseModel, ValidationError
 
+from shared.core.models import utcnow
+from shared.core.pii import PiiMask
+from shared.core.tracing import span
 from shared.llm.cache import CachedAnswer, LlmCache, cache_key
 from shared.llm.errors import LlmError, LlmOutputError, LlmTransientError, LlmUnavailableError
-from shared.llm.pii import PiiMask
+from shared.llm.ports import ChatProvider, ProviderCall, ProviderReply
 from shared.llm.pricing import ModelPrice, cost_usd
-from shared.llm.provider import ChatProvider, ProviderCall, ProviderReply
 from shared.llm.tiers import check_model_map, resolve_model
 from shared.llm.types import LLM, Completion, CompletionRequest, ModelT
-from shared.models import utcnow
-from shared.tracing import span
 
 logger = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
+from shared.http.client import retry_after_hint
 from shared.llm.errors import LlmRequestError, LlmTransientError
-from shared.llm.openai_provider import retry_after_s as retry_after_header_s
-from shared.llm.provider import ProviderCall, ProviderReply
+from shared.llm.ports import ProviderCall, ProviderReply
 
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
@@ -81,7 +81,7 @@ def _api_error(exc: genai_errors.APIError) -> LlmTransientError | LlmRequestErro
     if exc.code in _TRANSIENT_STATUSES or exc.code >= 500:
         hint = retry_delay_s(exc.details)
         if hint is None and exc.response is not None:
-            hint = retry_after_header_s(exc.response.headers)
+            hint = retry_after_hint(exc.response.headers)
         return LlmTransientError(message, hint)
     return LlmRequestError(message)
 

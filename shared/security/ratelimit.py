@@ -24,7 +24,7 @@ from functools import cache
 
 from limits import RateLimitItemPerMinute, storage, strategies
 
-from shared.errors import TooManyRequestsError
+from shared.core.errors import TooManyRequestsError
 
 
 class CallerLimits:

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.errors import InvalidRequestError, UnauthorizedError
+from shared.core.errors import InvalidRequestError, UnauthorizedError
 
 REPLAY_WINDOW = timedelta(minutes=5)
 """Default tolerance between a signed timestamp and our clock, in either direction."""

@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import AfterValidator, SecretStr, StringConstraints, ValidationInfo
 
-from shared.errors import UnauthorizedError
+from shared.core.errors import UnauthorizedError
 
 Scope = Literal["read", "act"]
 SCOPES: tuple[Scope, ...] = ("read", "act")

@@ -1,11 +1,8 @@
 """Customer support: messages arriving from TikTok, LinkedIn, Zendesk and our site chat."""
 
+from shared.core.messages import InboundMessage, InboundUser, StripeEvent, conversation_key
 from shared.support.inbound import (
-    InboundMessage,
-    InboundUser,
     InvalidPayloadError,
-    StripeEvent,
-    conversation_key,
     parse_generic,
     parse_inbound,
     parse_linkedin,

@@ -21,108 +21,34 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
-    model_validator,
 )
 
-from shared.errors import InvalidRequestError
-
-MAX_TEXT_CHARS = 4000
-MAX_ID_CHARS = 256
-
-Platform = Literal["tiktok", "linkedin", "zendesk", "generic"]
+from shared.core.errors import InvalidRequestError
+from shared.core.messages import (
+    Email,
+    Id,
+    InboundMessage,
+    InboundUser,
+    LanguageTag,
+    Name,
+    Platform,
+    StripeEvent,
+    Text,
+    conversation_key,
+)
 
 
 class InvalidPayloadError(InvalidRequestError):
     """A webhook body that does not have the vendor's documented shape."""
 
 
-def _int_to_str(value: object) -> object:
-    # Vendors send numeric ids as JSON numbers in one place and strings in another.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-def _no_slash(value: str) -> str:
-    # Ids become parts of Firestore document ids (platform:id) and of status page paths, where
-    # "/" separates segments: an id with one could be neither stored nor addressed.
-    if "/" in value:
-        raise ValueError("must not contain '/'")
-    return value
-
-
-Id = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS),
-    BeforeValidator(_int_to_str),
-    AfterValidator(_no_slash),
-]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_ID_CHARS)]
-# A sanity check, not RFC 5322: the project ships no email-validator dependency.
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-]
-LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")]
-
-
 # --- the normalised shapes ------------------------------------------------------------
-
-
-class InboundUser(BaseModel):
-    """Who wrote a message, as the platform identifies them."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    platform_user_id: Id
-    display_name: Name | None = None
-    email: Email | None = None
-
-
-class InboundMessage(BaseModel):
-    """One customer message from any platform, in the shape the support agents read."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    schema_version: Literal[1] = 1
-    platform: Platform
-    platform_message_id: Id
-    conversation_key: str = Field(min_length=1, max_length=len("linkedin:") + MAX_ID_CHARS)
-    user: InboundUser
-    text: Text
-    language: LanguageTag | None = None
-    sent_at: AwareDatetime | None = None
-    raw_event_type: Id
-
-    @model_validator(mode="after")
-    def _conversation_key_names_the_platform(self) -> InboundMessage:
-        if not self.conversation_key.startswith(f"{self.platform}:"):
-            raise ValueError(f"conversation_key must start with '{self.platform}:'")
-        return self
-
-
-def conversation_key(platform: Platform, thread_id: str) -> str:
-    """The key of a conversation: the platform and its own thread or conversation id."""
-    return f"{platform}:{thread_id}"
-
-
-class StripeEvent(BaseModel):
-    """The parts of a Stripe event the billing and churn logic needs."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: Id
-    type: Id
-    created: AwareDatetime
-    customer_id: Id | None
-    object_id: Id | None
-    is_churn_signal: bool
 
 
 # --- vendor shapes --------------------------------------------------------------------

@@ -3,7 +3,7 @@ the choice of vendor adapter from the configured credentials.
 
 Ports
 - `ReplySender.send_reply(conversation_key, in_reply_to, text, idempotency_key) -> SentReply`
-  conversation_key is "platform:thread" (`shared.support.inbound.conversation_key`),
+  conversation_key is "platform:thread" (`shared.core.messages.conversation_key`),
   in_reply_to the platform's own id of the customer message answered
   (`InboundMessage.platform_message_id`), idempotency_key a deterministic key of this one
   reply (the inbound message id, "platform:message id").
@@ -13,7 +13,8 @@ Ports
   business's helpdesk.
 
 What each implementation gives when the same reply or notice is asked for twice (a Pub/Sub
-redelivery, possibly after a crash between the vendor call and its effect record, shared.effects):
+redelivery, possibly after a crash between the vendor call and its effect record,
+shared.core.effects):
 
     implementation           vendor dedupe                   a repeat call
     LocalReplySender         (the effect's Firestore batch) exactly once, by the caller
@@ -29,7 +30,7 @@ redelivery, possibly after a crash between the vendor call and its effect record
 
 Configuration: a plain mapping of credential name -> value (str, SecretStr, or None/"" for
 unset), so `Settings.model_dump()` works once the fields below exist. Each name is a
-proposed `shared.config.Settings` field, read from CONTROLROOM_<NAME upper-cased>:
+proposed `shared.wiring.settings.Settings` field, read from CONTROLROOM_<NAME upper-cased>:
 
     tiktok_access_token, tiktok_business_id
     linkedin_access_token, linkedin_organization_urn, linkedin_api_version (optional)
@@ -44,31 +45,14 @@ thread.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic import SecretStr
-
-from shared.adapters.vendors.errors import VendorRetryableError
-from shared.errors import PermanentError
+from shared.core.errors import PermanentError
+from shared.http.errors import VendorRetryableError
 
 if TYPE_CHECKING:
-    import httpx
-
-    from shared.adapters.vendors._http import HttpPolicy
-    from shared.adapters.vendors.zendesk import ZendeskClient
     from shared.support.ratelimit import OutboundLimiter
-
-Credentials = Mapping[str, Any]
-
-# The credentials each vendor needs, by proposed Settings field name (all or none).
-TIKTOK_CREDENTIALS = ("tiktok_access_token", "tiktok_business_id")
-LINKEDIN_CREDENTIALS = ("linkedin_access_token", "linkedin_organization_urn")
-ZENDESK_CREDENTIALS = ("zendesk_subdomain", "zendesk_email", "zendesk_api_token")
-SLACK_CREDENTIALS = ("slack_bot_token", "slack_channel")
-
-LOCAL_PLATFORMS = frozenset({"generic"})
 
 
 class OutboundConfigError(PermanentError):
@@ -177,114 +161,3 @@ def thread_of(key: str, platform: str) -> str:
             f"conversation key {key[:80]!r} is not a {platform} conversation"
         )
     return thread
-
-
-def reply_sender_for(
-    platform: str,
-    credentials: Credentials,
-    *,
-    limiter: OutboundLimiter | None = None,
-    client: httpx.Client | None = None,
-    policy: HttpPolicy | None = None,
-) -> ReplySender:
-    """The sender for replies on `platform`: its vendor adapter if configured, else local.
-
-    Build it once per process and keep it (it holds an HTTP client). With a limiter, vendor
-    senders wait for the platform's send slot; the local sender is never limited.
-    """
-    sender: ReplySender
-    if platform in LOCAL_PLATFORMS:
-        return LocalReplySender()
-    if platform == "tiktok":
-        tiktok = _configured("tiktok", credentials, TIKTOK_CREDENTIALS)
-        if tiktok is None:
-            return LocalReplySender()
-        from shared.adapters.vendors.tiktok_messaging import TikTokMessaging
-
-        token, business_id = tiktok
-        sender = TikTokMessaging(token, business_id, client=client, policy=policy)
-    elif platform == "linkedin":
-        linkedin = _configured("linkedin", credentials, LINKEDIN_CREDENTIALS)
-        if linkedin is None:
-            return LocalReplySender()
-        from shared.adapters.vendors.linkedin_messaging import (
-            LINKEDIN_API_VERSION,
-            LinkedInComments,
-        )
-
-        token, organization_urn = linkedin
-        sender = LinkedInComments(
-            token,
-            organization_urn,
-            api_version=_value(credentials, "linkedin_api_version") or LINKEDIN_API_VERSION,
-            client=client,
-            policy=policy,
-        )
-    elif platform == "zendesk":
-        zendesk = _zendesk(credentials, client, policy)
-        if zendesk is None:
-            return LocalReplySender()
-        sender = zendesk
-    else:
-        raise OutboundConfigError(f"no reply sender for platform {platform[:40]!r}")
-    return RateLimitedReplySender(sender, platform, limiter) if limiter else sender
-
-
-def notifier_for(
-    credentials: Credentials,
-    *,
-    client: httpx.Client | None = None,
-    policy: HttpPolicy | None = None,
-) -> Notifier:
-    """Slack if a bot token and channel are configured, else the local notifier."""
-    slack = _configured("slack", credentials, SLACK_CREDENTIALS)
-    if slack is None:
-        return LocalNotifier()
-    from shared.adapters.vendors.slack import SlackClient
-
-    token, channel = slack
-    return SlackClient(token, channel, client=client, policy=policy)
-
-
-def escalation_tickets_for(
-    credentials: Credentials,
-    *,
-    client: httpx.Client | None = None,
-    policy: HttpPolicy | None = None,
-) -> EscalationTickets | None:
-    """Zendesk if configured; None when the Firestore tickets/ collection is the only helpdesk."""
-    return _zendesk(credentials, client, policy)
-
-
-def _zendesk(
-    credentials: Credentials, client: httpx.Client | None, policy: HttpPolicy | None
-) -> ZendeskClient | None:
-    zendesk = _configured("zendesk", credentials, ZENDESK_CREDENTIALS)
-    if zendesk is None:
-        return None
-    from shared.adapters.vendors.zendesk import ZendeskClient
-
-    subdomain, email, api_token = zendesk
-    return ZendeskClient(subdomain, email, api_token, client=client, policy=policy)
-
-
-def _configured(vendor: str, credentials: Credentials, names: tuple[str, ...]) -> list[str] | None:
-    values = [_value(credentials, name) for name in names]
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    if len(present) < len(names):
-        missing = [n for n, v in zip(names, values, strict=True) if v is None]
-        env = ", ".join(f"CONTROLROOM_{n.upper()}" for n in missing)
-        raise OutboundConfigError(f"{vendor} is configured in part: set {env} as well")
-    return [v for v in values if v is not None]
-
-
-def _value(credentials: Credentials, name: str) -> str | None:
-    value = credentials.get(name)
-    if isinstance(value, SecretStr):
-        value = value.get_secret_value()
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None

@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.errors import RetryableError
+from shared.core.errors import RetryableError
 
 DEFAULT_MAX_WAIT_S = 30.0
 

@@ -37,9 +37,9 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.aggregation import AggregationQuery
 
-from shared.adapters.firestore_base import FirestoreAdapter
-from shared.adapters.firestore_store import BATCH_WRITES, firestore_safe
-from shared.tracking.models import RECENT_EVENTS, Profile, ProfileDoc, TrackedEvent
+from shared.core.messages import TrackedEvent
+from shared.gcp.firestore import BATCH_WRITES, FirestoreAdapter, firestore_safe
+from shared.tracking.models import RECENT_EVENTS, Profile, ProfileDoc
 from shared.tracking.recommendations import (
     ScoredItem,
     UserRecommendations,

@@ -20,7 +20,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from shared.adapters.firestore_base import FirestoreAdapter
+from shared.gcp.firestore import FirestoreAdapter
 from shared.tracking.membership import Membership, Stored, membership_id
 from shared.tracking.segments import ProfileFacts
 

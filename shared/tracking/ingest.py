@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from shared.errors import TooManyRequestsError
-from shared.ports import Bus
-from shared.topology import EVENTS_TOPIC
+from shared.core.errors import TooManyRequestsError
+from shared.core.messages import TrackingEvents
+from shared.core.ports import Bus
+from shared.core.topology import EVENTS_TOPIC
 from shared.tracking.keys import TrackingKey
-from shared.tracking.models import IdentifyBody, TrackBody, TrackingEvents, accept_item
+from shared.tracking.models import IdentifyBody, TrackBody, accept_item
 
 
 class QuotaCounter(Protocol):

@@ -25,7 +25,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, StringConstraints
 
-from shared.errors import UnauthorizedError
+from shared.core.errors import UnauthorizedError
 
 DEFAULT_TIER_QUOTAS: dict[str, int] = {"free": 1_000, "pro": 100_000}
 MIN_KEY_CHARS = 16

@@ -19,46 +19,20 @@ consumers use to do their work once (the segment-entry subscriber derives its ru
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.errors import RetryableError
-from shared.models import Message, stable_id
-from shared.ports import Bus
-from shared.topology import SEGMENT_CHANGES_TOPIC
+from shared.core.errors import RetryableError
+from shared.core.messages import SegmentChange
+from shared.core.ports import Bus, Clock
+from shared.core.topology import SEGMENT_CHANGES_TOPIC
 from shared.tracking.segments import ProfileFacts, SegmentCatalog, member_segments, stale_days
 
 MAX_ATTEMPTS = 5
-Clock = Callable[[], datetime]
-
-
-class SegmentChange(Message):
-    """A user entered or left a segment (published on `segment-changes`)."""
-
-    kind: ClassVar[str] = "segment_change"
-    segment: str
-    user_id: str
-    change: Literal["entered", "left"]
-    entry: int = Field(ge=1)  # which of the user's entries into the segment this is (or ends)
-    at: datetime
-
-    @property
-    def change_id(self) -> str:
-        """The same id for every copy of this change: what consumers deduplicate on."""
-        return stable_id("segment-change", self.segment, self.user_id, str(self.entry), self.change)
-
-    def attributes(self) -> dict[str, str]:
-        """Routing attributes, with the segment and the change id."""
-        return {
-            **super().attributes(),
-            "segment": self.segment,
-            "change": self.change,
-            "change_id": self.change_id,
-        }
 
 
 class Membership(BaseModel):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -26,9 +26,9 @@ from pydantic import (
     model_validator,
 )
 
-from shared.models import Message, stable_id
+from shared.core.messages import MAX_BATCH_ITEMS, TrackedEvent
+from shared.core.models import stable_id
 
-MAX_BATCH_ITEMS = 500
 MAX_PROPERTY_DEPTH = 8
 RECENT_EVENTS = 20
 
@@ -134,42 +134,6 @@ class BatchBody(BaseModel):
     context: JsonObject = Field(default_factory=dict)
 
 
-class TrackedEvent(BaseModel):
-    """One accepted track or identify, as published and as applied to a profile."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    message_id: str
-    type: Literal["track", "identify"]
-    source: str
-    user_id: str | None = None
-    anonymous_id: str | None = None
-    event: str | None = None
-    properties: dict[str, Any] = Field(default_factory=dict)
-    traits: dict[str, Any] = Field(default_factory=dict)
-    context: dict[str, Any] = Field(default_factory=dict)
-    timestamp: datetime
-    received_at: datetime
-
-    @property
-    def profile_key(self) -> tuple[Literal["user", "anonymous"], str]:
-        """Whose profile this event updates: the user's, else the anonymous visitor's."""
-        if self.user_id is not None:
-            return "user", self.user_id
-        assert self.anonymous_id is not None  # both bodies guarantee one of them
-        return "anonymous", self.anonymous_id
-
-    @property
-    def name(self) -> str:
-        """The counter this event increments: its event name, or "identify"."""
-        return self.event if self.type == "track" and self.event else self.type
-
-    @property
-    def event_id(self) -> str:
-        """The document id of this event, unique per source and message id."""
-        return stable_id("tracked-event", self.source, self.message_id, length=32)
-
-
 def accept_item(item: TrackBody | IdentifyBody, source: str, received_at: datetime) -> TrackedEvent:
     """The event an accepted item becomes (its message id settled, see the module's note)."""
     message_id = item.message_id or derive_message_id(item, source, received_at)
@@ -193,18 +157,6 @@ def derive_message_id(item: TrackBody | IdentifyBody, source: str, received_at: 
     canonical = json.dumps(item.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     when = "" if item.timestamp is not None else received_at.isoformat()
     return "derived-" + stable_id(source, canonical, when, length=32)
-
-
-class TrackingEvents(Message):
-    """The events of one accepted request, published on the `events` topic."""
-
-    kind: ClassVar[str] = "tracking_events"
-    source: str
-    events: list[TrackedEvent] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)
-
-    def attributes(self) -> dict[str, str]:
-        """Routing attributes, with the source that sent the events."""
-        return {**super().attributes(), "source": self.source}
 
 
 class ProfileDoc(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from shared.tracking.models import TrackedEvent, TrackingEvents
+from shared.core.messages import TrackedEvent, TrackingEvents
 
 
 class ProfileWriter(Protocol):

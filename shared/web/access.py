@@ -34,10 +34,10 @@ from typing import Any
 
 import flask
 
-from shared.app.audit import AuditEntry, AuditLog, new_audit_id
-from shared.config import Settings
-from shared.errors import ForbiddenError, PayloadTooLargeError, UnauthorizedError
-from shared.models import utcnow
+from shared.app.audit import AuditLog, new_audit_id
+from shared.core.documents import AuditEntry
+from shared.core.errors import ForbiddenError, PayloadTooLargeError, UnauthorizedError
+from shared.core.models import utcnow
 from shared.security.tokens import (
     ANONYMOUS_READER,
     Principal,
@@ -47,7 +47,8 @@ from shared.security.tokens import (
     bearer_token,
     principal_for,
 )
-from shared.wiring import services, status_records
+from shared.wiring.services import services, status_records
+from shared.wiring.settings import Settings
 
 logger = logging.getLogger(__name__)
 

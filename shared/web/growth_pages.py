@@ -14,9 +14,10 @@ from typing import Any
 
 import flask
 
-from shared.models import utcnow
+from shared.core.models import utcnow
+from shared.web.pages import render_html
 from shared.web.responses import json_response
-from shared.web.status import render_html, route
+from shared.web.router import route
 
 LEADS_SHOWN = 50
 FIGURES_DAYS = 7
@@ -24,7 +25,7 @@ FIGURES_DAYS = 7
 
 @route("GET", r"/leads")
 def _leads_page(request: flask.Request, as_json: bool) -> flask.Response:
-    from shared.leads.wiring import lead_ports
+    from shared.wiring.leads import lead_ports
 
     leads = lead_ports().leads.top(LEADS_SHOWN)
     if as_json:
@@ -64,7 +65,7 @@ def _with_figures(campaigns: list[dict[str, Any]], rows: list[Any]) -> list[dict
 
 @route("GET", r"/campaigns")
 def _campaigns_page(request: flask.Request, as_json: bool) -> flask.Response:
-    from shared.ads.wiring import ad_ports
+    from shared.wiring.ads import ad_ports
 
     store = ad_ports().store
     today = utcnow().date()

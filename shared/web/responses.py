@@ -7,7 +7,7 @@ from typing import Any
 
 import flask
 
-from shared.errors import PermanentError
+from shared.core.errors import PermanentError
 
 
 def json_response(

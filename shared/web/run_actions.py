@@ -21,13 +21,14 @@ import flask
 from pydantic import ValidationError
 
 from shared.app.run_commands import DecisionBody, decide_approval, request_command
-from shared.errors import InvalidRequestError, NotFoundError, UnauthorizedError
-from shared.models import ApprovalStatus, utcnow
+from shared.core.errors import InvalidRequestError, NotFoundError, UnauthorizedError
+from shared.core.models import ApprovalStatus, utcnow
 from shared.security.tokens import Principal
 from shared.web.access import current_principal, record_action
+from shared.web.pages import FORM_TYPES, body_fields, render_html, see_other, wants_html
 from shared.web.responses import json_response
-from shared.web.status import FORM_TYPES, body_fields, render_html, route, see_other, wants_html
-from shared.wiring import services
+from shared.web.router import route
+from shared.wiring.services import services
 
 MAX_ACTION_BYTES = 64 * 1024
 

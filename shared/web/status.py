@@ -45,14 +45,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
-import json
 import logging
-import re
-import secrets
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date, timedelta
 from functools import cache
 from importlib import resources
@@ -60,7 +55,6 @@ from typing import Any, cast
 from urllib.parse import quote
 
 import flask
-import jinja2
 from markupsafe import Markup
 
 from shared.app.edit_agent_settings import (
@@ -72,7 +66,6 @@ from shared.app.edit_agent_settings import (
     settings_view,
 )
 from shared.app.kpis import KpiParams, Kpis, gather_kpis
-from shared.app.report import REPORT_ARTIFACT
 from shared.app.resolve_conversation import (
     ApproveRequest,
     ResolveRequest,
@@ -94,25 +87,37 @@ from shared.app.status_views import (
     stats_window,
     support_stats,
 )
-from shared.errors import (
+from shared.core.errors import (
     ControlroomError,
     ForbiddenError,
-    InvalidRequestError,
-    PayloadTooLargeError,
     PermanentError,
     RetryableError,
     TooManyRequestsError,
     UnauthorizedError,
-    UnsupportedMediaTypeError,
 )
-from shared.models import RunStatus, TaskStatus, utcnow
+from shared.core.models import RunStatus, TaskStatus, utcnow
 from shared.security.ratelimit import caller_address, caller_limits
 from shared.security.tokens import Principal
-from shared.web import access
+
+# The run actions and the growth pages are routes of this function too, in their own modules.
+from shared.web import access, growth_pages, run_actions  # noqa: F401
 from shared.web.charts import Series, bar_chart, column_chart
+from shared.web.pages import (
+    SECURITY_HEADERS,
+    action_response,
+    body_fields,
+    render_html,
+    see_other,
+    wants_html,
+)
 from shared.web.responses import error_response as _json_error
 from shared.web.responses import json_response
-from shared.wiring import (
+from shared.web.router import (
+    PUBLIC,
+    registered_routes,
+    route,
+)
+from shared.wiring.services import (
     artifact_store,
     conversations,
     knowledge_base,
@@ -121,6 +126,7 @@ from shared.wiring import (
     status_records,
 )
 from shared.workflows.registry import WORKFLOWS
+from shared.workflows.report import REPORT_ARTIFACT
 
 logger = logging.getLogger(__name__)
 
@@ -131,142 +137,14 @@ MAX_SETTINGS_FORM_BYTES = 256 * 1024
 CONVERSATIONS_PER_GROUP = 50
 DRAFTS_SHOWN = 100
 AUDIT_SHOWN = 100
-FORM_TYPES = access.FORM_TYPES
-_NONCE_KEY = "controlroom.csp_nonce"
-# No script runs unless the page gave it this response's nonce; nothing may frame the page.
-CSP = (
-    "default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; object-src 'none'"
-)
 # Artifacts (the HTML report) are documents produced from LLM prose: no script at all.
 ARTIFACT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 
 
 # --- HTML ------------------------------------------------------------------------------
 
 
-@cache
-def _templates() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("shared.web", "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
-    )
-
-
-def _csp_nonce() -> str:
-    if not flask.has_request_context():
-        return secrets.token_urlsafe(16)
-    environ = flask.request.environ
-    if _NONCE_KEY not in environ:
-        environ[_NONCE_KEY] = secrets.token_urlsafe(16)
-    return str(environ[_NONCE_KEY])
-
-
-def render_html(template: str, status: int = 200, **context: Any) -> flask.Response:
-    """A page rendered from templates/, with the signed-in principal, its anti-forgery token
-    and the script nonce available to the template, and the security headers set."""
-    principal = access.current_principal(flask.request) if flask.has_request_context() else None
-    nonce = _csp_nonce()
-    defaults: dict[str, Any] = {
-        "principal": principal,
-        "can_act": bool(principal and principal.can("act")),
-        "csrf_token": access.csrf_token(principal),
-        "open_mode": access.open_mode(),
-    }
-    body = _templates().get_template(template).render({**defaults, **context, "csp_nonce": nonce})
-    headers = {**SECURITY_HEADERS, "Content-Security-Policy": CSP.format(nonce=nonce)}
-    headers["Cache-Control"] = "no-store"
-    return flask.Response(body, status=status, mimetype="text/html", headers=headers)
-
-
-def wants_html(request: flask.Request, as_json: bool = False) -> bool:
-    """Whether the client is a browser that prefers HTML (its Accept header says so) and did
-    not ask for /api; programs without an Accept header get JSON."""
-    if as_json:
-        return False
-    accept = request.accept_mimetypes
-    return accept["text/html"] > accept["application/json"]
-
-
-def action_response(
-    request: flask.Request, as_json: bool, body: dict[str, Any], location: str
-) -> flask.Response:
-    """The answer to a successful POST: back to `location` (303) for a browser's form, else
-    the JSON body."""
-    if wants_html(request, as_json) and request.mimetype in FORM_TYPES:
-        return see_other(location)
-    return json_response(body)
-
-
-def see_other(location: str) -> flask.Response:
-    """A 303 to `location` (after a form post: the browser GETs the page again)."""
-    return flask.Response(status=303, headers={"Location": location})
-
-
 # --- routing ---------------------------------------------------------------------------
-
-Handler = Callable[..., flask.Response]
-PUBLIC = "public"
-
-
-@dataclass(frozen=True)
-class Route:
-    """One registered route: who may call it and which documented paths it serves."""
-
-    method: str
-    pattern: re.Pattern[str]
-    handler: Handler
-    scope: str  # "read", "act" or PUBLIC
-    paths: tuple[str, ...]  # as OpenAPI path templates, e.g. "/runs/{run_id}"
-
-
-_ROUTES: list[Route] = []
-_GROUP = re.compile(r"\(\?P<(\w+)>(?:[^()\\]|\\.|\((?!\?P<)[^()]*\))*\)")
-
-
-def path_templates(pattern: str) -> tuple[str, ...]:
-    """The OpenAPI path template of a route pattern: named groups become {name}."""
-    template = _GROUP.sub(lambda m: "{" + m.group(1) + "}", pattern).replace("\\.", ".")
-    if re.search(r"[()\[\]?*+\\|]", template):
-        raise ValueError(f"route {pattern!r} needs explicit `paths` for its documentation")
-    return (template,)
-
-
-def route(
-    method: str,
-    pattern: str,
-    *,
-    scope: str | None = None,
-    paths: Sequence[str] | None = None,
-) -> Callable[[Handler], Handler]:
-    """Register a handler `(request, as_json, **groups) -> Response` for a path regex.
-
-    `scope`: "read" (default for GET), "act" (default for other methods) or "public"; the
-    dispatcher checks it before the handler runs, and for a browser session's POST also the
-    anti-forgery token. `paths`: the documented path templates, when the pattern is not just
-    literals and named groups.
-    """
-    needed = scope or ("read" if method == "GET" else "act")
-    if needed not in ("read", "act", PUBLIC):
-        raise ValueError(f"unknown scope {needed!r}")
-
-    def register(handler: Handler) -> Handler:
-        documented = tuple(paths) if paths else path_templates(pattern)
-        _ROUTES.append(Route(method, re.compile(pattern), handler, needed, documented))
-        return handler
-
-    return register
-
-
-def registered_routes() -> list[Route]:
-    """Every route, in registration order."""
-    return list(_ROUTES)
 
 
 def handle_status_request(request: flask.Request) -> flask.Response:
@@ -276,7 +154,7 @@ def handle_status_request(request: flask.Request) -> flask.Response:
     if as_json:
         path = path.removeprefix("/api") or "/"
     method = "GET" if request.method == "HEAD" else request.method
-    matches = [(r, m) for r in _ROUTES if (m := r.pattern.fullmatch(path))]
+    matches = [(r, m) for r in registered_routes() if (m := r.pattern.fullmatch(path))]
     if not matches:
         return _error_page(request, as_json, 404, f"no page at {request.path}")
     for found, match in matches:
@@ -357,37 +235,6 @@ def _error_page(request: flask.Request, as_json: bool, status: int, message: str
     if wants_html(request, as_json):
         return render_html("error.html", status=status, status_code=status, message=message)
     return json_response({"error": message}, status)
-
-
-def body_fields(request: flask.Request, limit: int, forms: bool = True) -> dict[str, object]:
-    """The body as fields: a JSON object, or (when `forms`) form fields; empty is {}.
-
-    The anti-forgery field is dropped: require_scope checked it already.
-    """
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLargeError(f"body larger than {limit} bytes")
-    raw = request.get_data(cache=True)
-    if len(raw) > limit:
-        raise PayloadTooLargeError(f"body larger than {limit} bytes")
-    if request.mimetype == "application/json":
-        try:
-            parsed = json.loads(raw)
-        # JSONDecodeError and UnicodeDecodeError are ValueErrors; so is an integer over
-        # sys.get_int_max_str_digits(), and nesting too deep to load is a RecursionError.
-        except (ValueError, RecursionError) as exc:
-            raise InvalidRequestError(f"malformed JSON: {exc}") from exc
-        if not isinstance(parsed, dict):
-            raise InvalidRequestError("body must be a JSON object")
-        parsed.pop(access.CSRF_FIELD, None)
-        return parsed
-    if forms and request.mimetype in FORM_TYPES:
-        fields: dict[str, object] = dict(request.form.items())
-        fields.pop(access.CSRF_FIELD, None)
-        return fields
-    if forms and not raw:
-        return {}
-    accepted = "application/json" + (" or a form" if forms else "")
-    raise UnsupportedMediaTypeError(f"Content-Type must be {accepted}")
 
 
 def _principal(request: flask.Request) -> Principal:
@@ -756,10 +603,6 @@ def _money(value: float) -> str:
     return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
 
 
-def _seconds(value: float) -> str:
-    return f"{value:,.1f} s" if value < 120 else f"{value / 60:,.1f} min"
-
-
 def _kpi_charts(kpis: Kpis, params: KpiParams) -> dict[str, Markup]:
     days = _days(kpis.since, kpis.until)
     labels = [day[5:] for day in days]  # MM-DD
@@ -936,8 +779,3 @@ __all__ = [
     "see_other",
     "wants_html",
 ]
-
-# The run action routes and the growth pages live in their own modules, which register their
-# routes on import.
-if importlib.util.find_spec("shared.web.run_actions") is not None:
-    from shared.web import growth_pages, run_actions  # noqa: F401

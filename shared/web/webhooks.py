@@ -4,7 +4,7 @@ POST /runs                     start a workflow run (bearer token, optional idem
 POST /webhooks/<platform>      a platform webhook: tiktok, linkedin, zendesk, stripe, generic
 GET  /webhooks/linkedin        LinkedIn's challenge handshake (?challengeCode=...)
 /v1/track, /v1/identify, /v1/batch, /v1/recommendations/<user>   the tracking API
-                               (shared/tracking/web.py), with CORS for browsers
+                               (shared/web/tracking.py), with CORS for browsers
 GET  /v1/controlroom.js        the browser snippet (shared/web/static/controlroom.js)
 
 Every rejection is a 4xx whose message says what is wrong, and nothing was stored or
@@ -22,21 +22,21 @@ from pydantic import ValidationError
 
 from shared.app.ingest_webhook import ingest_stripe_webhook, ingest_support_webhook
 from shared.app.request_run import StartRunBody, request_run
-from shared.envelope import describe_validation_error
-from shared.errors import (
+from shared.core.envelope import describe_validation_error
+from shared.core.errors import (
     InvalidRequestError,
     PayloadTooLargeError,
     PermanentError,
     TooManyRequestsError,
     UnsupportedMediaTypeError,
 )
-from shared.models import utcnow
+from shared.core.models import utcnow
 from shared.security.ratelimit import CallerLimits, caller_address, caller_limits
 from shared.security.signatures import linkedin_challenge_response, verify_webhook
 from shared.security.tokens import API_TOKEN_NAME, Principal, require_bearer
 from shared.web.cors import preflight_response, with_cors
 from shared.web.responses import error_response, json_response
-from shared.wiring import conversations, services
+from shared.wiring.services import conversations, services
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def _route(request: flask.Request, path: str) -> flask.Response:
         if path == SNIPPET_PATH and request.method == "GET":
             return _snippet()
         if path.startswith("/v1/") and path != "/v1/runs":
-            from shared.tracking.web import handle_tracking_request
+            from shared.web.tracking import handle_tracking_request
 
             return handle_tracking_request(request, path)
         if path.startswith("/webhooks/"):

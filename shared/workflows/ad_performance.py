@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from shared.ads.models import PLATFORMS
-from shared.models import Artifact, RunDoc, TaskDoc, TaskStatus
+from shared.core.documents import Artifact, RunDoc, TaskDoc
+from shared.core.models import TaskStatus
 from shared.workflows.spec import RunHistory, RunOutcome, Step, TaskSpec, Workflow
 
 ADS = "shared.agents.ads"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import UnknownWorkflowError
+from shared.core.errors import UnknownWorkflowError
 from shared.workflows.ad_performance import AD_PERFORMANCE
 from shared.workflows.growth import GROWTH
 from shared.workflows.spec import Workflow

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from shared.models import ApprovalDoc, RunDoc, TaskDoc
+from shared.core.documents import ApprovalDoc, RunDoc, TaskDoc
 
 
 class RunHistory(Protocol):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.app.report import build_run_report, numbers_rows
-from shared.models import RunDoc, TaskDoc
-from shared.topology import AGENTS
+from shared.core.documents import RunDoc, TaskDoc
+from shared.core.topology import AGENTS
+from shared.workflows.report import build_run_report, numbers_rows
 from shared.workflows.spec import RunHistory, RunOutcome, Step, TaskSpec, Workflow
 
 

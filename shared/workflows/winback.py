@@ -17,7 +17,8 @@ import io
 from datetime import datetime
 from typing import Any
 
-from shared.models import Artifact, RunDoc, TaskDoc, TaskStatus
+from shared.core.documents import Artifact, RunDoc, TaskDoc
+from shared.core.models import TaskStatus
 from shared.workflows.spec import RunHistory, RunOutcome, Step, TaskSpec, Workflow
 
 HANDLERS = "shared.agents.winback"

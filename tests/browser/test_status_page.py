@@ -17,8 +17,8 @@ from emulators.cloud import LocalCloud
 from emulators.demo import SUPPORT_DEMO_MESSAGES, send_chat_message
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import ApprovalStatus, RunDoc, RunStatus
-from shared.support.records import ConversationDoc
+from shared.core.documents import ConversationDoc, RunDoc
+from shared.core.models import ApprovalStatus, RunStatus
 from tests.browser.conftest import WAIT_MS, Screenshots, sign_in
 from tests.e2e.conftest import start_run_via_api
 from tests.support import wait_for

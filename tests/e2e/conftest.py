@@ -10,7 +10,7 @@ import pytest
 
 from emulators.cloud import LocalCloud, LocalCloudConfig
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import RunDoc
+from shared.core.documents import RunDoc
 from tests.conftest import API_TOKEN, Emulators
 from tests.support import wait_for
 

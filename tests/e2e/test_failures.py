@@ -9,8 +9,8 @@ import pytest
 
 from emulators.cloud import LocalCloud
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import RunStatus, TaskStatus
-from shared.topology import DEAD_LETTERS_TOPIC
+from shared.core.models import RunStatus, TaskStatus
+from shared.core.topology import DEAD_LETTERS_TOPIC
 from tests.conftest import Emulators
 from tests.e2e.conftest import start_run_via_api, wait_for_run
 from tests.support import TopicTap, wait_for

@@ -20,7 +20,7 @@ from controlroom.sdk import Client
 from emulators.cloud import LocalCloud
 from shared.adapters.firestore_store import FirestoreStore
 from shared.ads.local_twin import TWIN_CAMPAIGNS
-from shared.models import RunStatus
+from shared.core.models import RunStatus
 from shared.tracking.firestore_segments import FirestoreSegments
 from tests.conftest import Emulators
 from tests.e2e.conftest import running_cloud, start_run_via_api, wait_for_run

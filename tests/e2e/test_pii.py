@@ -24,8 +24,8 @@ from emulators.cloud import LocalCloud, LocalCloudConfig
 from emulators.demo import seed_knowledge_base
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_store import FirestoreStore
+from shared.core.topology import TOPOLOGY
 from shared.security.signatures import sign_generic
-from shared.topology import TOPOLOGY
 from tests.conftest import API_TOKEN, Emulators
 from tests.e2e.conftest import wait_for_run
 from tests.fakes.openai_api import FakeOpenAI

@@ -61,22 +61,22 @@ def test_a_site_chat_message_is_one_trace_from_the_webhook_to_the_support_answer
         lambda: _trace_of(
             _spans(cloud.trace_file),
             "POST /webhooks/generic",
-            lambda members: any(s["name"] == "agent-support process" for s in members),
+            lambda members: any(s["name"] == "support-messages process" for s in members),
         ),
         30,
-        "the webhook's trace to reach agent-support",
+        "the webhook's trace to reach support-messages",
     )
 
     root = _one(trace, lambda s: s["parent_span_id"] is None, "root")
-    [publish] = _children(trace, root, "publish agent-support")
-    [consumer] = _children(trace, publish, "agent-support process")
+    [publish] = _children(trace, root, "publish support-messages")
+    [consumer] = _children(trace, publish, "support-messages process")
     llm_calls = [s for s in trace if s["name"].startswith("llm ")]
     assert (root["service"], root["kind"]) == ("webhooks", "SERVER")
     assert root["attributes"]["http.response.status_code"] == 200
     assert (publish["service"], publish["kind"]) == ("webhooks", "PRODUCER")
-    assert (consumer["service"], consumer["kind"]) == ("agent-support", "CONSUMER")
+    assert (consumer["service"], consumer["kind"]) == ("support-messages", "CONSUMER")
     assert consumer["status"] == "UNSET"
-    assert llm_calls and all(s["service"] == "agent-support" for s in llm_calls)
+    assert llm_calls and all(s["service"] == "support-messages" for s in llm_calls)
     # Every span of the trace hangs off the root: no orphan, no second root.
     by_id = {s["span_id"]: s for s in trace}
     for s in trace:

@@ -19,8 +19,9 @@ from emulators.demo import LOCATION, scheduler_job
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.scheduler_client import scheduler_client
 from shared.app.segment_entry import segment_run_id
-from shared.models import RunDoc, RunStatus
-from shared.topology import TOPOLOGY
+from shared.core.documents import RunDoc
+from shared.core.models import RunStatus
+from shared.core.topology import TOPOLOGY
 from shared.tracking.firestore import FirestoreProfiles, FirestoreRecommendations
 from shared.tracking.firestore_segments import FirestoreSegments
 from shared.tracking.membership import Membership

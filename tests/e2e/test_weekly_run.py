@@ -14,8 +14,9 @@ from emulators.demo import create_schedules, wait_for_new_run
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
 from shared.adapters.scheduler_client import scheduler_client
-from shared.models import AgentTask, RunStatus, TaskResult, TaskStatus
-from shared.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
+from shared.core.messages import AgentTask, TaskResult
+from shared.core.models import RunStatus, TaskStatus
+from shared.core.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
 from tests.conftest import API_TOKEN
 from tests.e2e.conftest import start_run_via_api, wait_for_run
 from tests.support import wait_for

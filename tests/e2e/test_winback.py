@@ -19,8 +19,10 @@ import pytest
 from emulators.cloud import LocalCloud
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
-from shared.models import AgentTask, ApprovalStatus, RunDoc, RunStatus, TaskStatus
-from shared.topology import SWEEPS_TOPIC, agent_topic
+from shared.core.documents import RunDoc
+from shared.core.messages import AgentTask
+from shared.core.models import ApprovalStatus, RunStatus, TaskStatus
+from shared.core.topology import SWEEPS_TOPIC, agent_topic
 from tests.conftest import API_TOKEN
 from tests.e2e.conftest import start_run_via_api, wait_for_run
 from tests.support import wait_for

@@ -10,7 +10,7 @@ import pytest
 
 from emulators.cloud import LocalCloud
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import RunStatus, TaskStatus
+from shared.core.models import RunStatus, TaskStatus
 from tests.conftest import Emulators
 from tests.e2e.conftest import running_cloud
 from tests.e2e.test_winback import AUTH, _republish, decide, sent_per_message_id, wait_for_approval

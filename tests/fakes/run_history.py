@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.models import ApprovalDoc, TaskDoc
+from shared.core.documents import ApprovalDoc, TaskDoc
 
 
 class History:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from shared.llm.provider import ProviderCall, ProviderReply
+from shared.llm.ports import ProviderCall, ProviderReply
 
 
 class ScriptedProvider:

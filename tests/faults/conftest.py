@@ -20,7 +20,7 @@ import pytest
 from emulators.cloud import LocalCloud, LocalCloudConfig
 from emulators.gcloud import start_pubsub
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import RunStatus
+from shared.core.models import RunStatus
 from tests.conftest import API_TOKEN, Emulators, _clear_settings_caches
 from tests.faults.llm_fake import ScriptedOpenAI
 

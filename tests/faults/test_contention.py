@@ -10,8 +10,9 @@ import pytest
 from emulators.cloud import LocalCloud
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
-from shared.models import AgentTask, RunStatus, TaskResult
-from shared.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
+from shared.core.messages import AgentTask, TaskResult
+from shared.core.models import RunStatus
+from shared.core.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
 from tests.e2e.conftest import start_run_via_api, wait_for_run
 from tests.faults.conftest import (
     FAULT_RUNS,

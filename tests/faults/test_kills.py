@@ -11,7 +11,7 @@ import pytest
 
 from emulators.cloud import LocalCloud
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import RunStatus, TaskStatus
+from shared.core.models import RunStatus, TaskStatus
 from tests.e2e.conftest import start_run_via_api
 from tests.e2e.test_winback import _republish, decide, sent_per_message_id, wait_for_approval
 from tests.faults.conftest import (

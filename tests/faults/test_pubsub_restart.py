@@ -16,7 +16,7 @@ import pytest
 
 from emulators.cloud import LocalCloud
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import RunStatus, TaskStatus
+from shared.core.models import RunStatus, TaskStatus
 from tests.e2e.conftest import start_run_via_api, wait_for_run
 from tests.faults.conftest import FaultFigures, effect_repeats, effects_done, llm_env
 from tests.faults.llm_fake import ScriptedOpenAI

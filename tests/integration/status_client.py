@@ -24,8 +24,8 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 
 def clear_settings_caches() -> None:
     """Forget the settings and every adapter built from them (after changing the environment)."""
-    from shared import wiring
-    from shared.config import get_settings
+    from shared.wiring import services as wiring
+    from shared.wiring.settings import get_settings
 
     get_settings.cache_clear()
     for name in dir(wiring):

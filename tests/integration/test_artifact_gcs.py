@@ -39,7 +39,7 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 
 from shared.artifacts import ArtifactBucketMissingError, ArtifactStoreUnavailableError
 from shared.artifacts.gcs import GcsArtifactStore
-from shared.errors import PermanentError
+from shared.core.errors import PermanentError
 from tests.fakes.network import guard_loopback_only
 from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
 from tests.unit.test_artifact_conformance import CONFORMANCE, REPORT, Check, new_run_id

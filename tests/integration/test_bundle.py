@@ -29,8 +29,9 @@ from emulators.processes import ManagedProcess, free_port, http_answers
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
 from shared.app.orchestrate import start_run
-from shared.models import AgentTask, RunRequest, TaskResult, TaskStatus, utcnow
-from shared.topology import TASK_RESULTS_TOPIC, TOPOLOGY
+from shared.core.messages import AgentTask, RunRequest, TaskResult
+from shared.core.models import TaskStatus, utcnow
+from shared.core.topology import TASK_RESULTS_TOPIC, TOPOLOGY
 from tests.conftest import Emulators
 from tests.support import TopicTap
 
@@ -66,7 +67,7 @@ def test_a_bundle_holds_main_py_the_shared_package_and_pinned_requirements(
         main_py = archive.read("main.py")
 
     assert main_py == (REPO_ROOT / function.source / "main.py").read_bytes()
-    assert {"requirements.txt", "shared/__init__.py", "shared/entrypoints.py"} <= names
+    assert {"requirements.txt", "shared/__init__.py", "shared/wiring/functions.py"} <= names
     assert "shared/prompts/finance.yaml" in names and "shared/web/templates/base.html" in names
     assert any(name.startswith("kb/articles/") for name in names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]

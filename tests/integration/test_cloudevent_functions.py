@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import AgentTask, RunStatus, TaskStatus, utcnow
-from shared.topology import DEAD_LETTERS_TOPIC, TASK_RESULTS_TOPIC
+from shared.core.messages import AgentTask
+from shared.core.models import RunStatus, TaskStatus, utcnow
+from shared.core.topology import DEAD_LETTERS_TOPIC, TASK_RESULTS_TOPIC
 from tests.conftest import Emulators
 from tests.integration.functions_app import function_client, pubsub_cloud_event
 from tests.support import TopicTap

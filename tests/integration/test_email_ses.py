@@ -17,10 +17,11 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from emulators.processes import free_port
-from shared.adapters.vendors.errors import VendorPermanentError
-from shared.config import Settings
-from shared.email import OutgoingEmail, SentEmail, build_email_sender, idempotency_key
+from shared.email import OutgoingEmail, SentEmail, idempotency_key
 from shared.email.ses import SesEmailSender
+from shared.http.errors import VendorPermanentError
+from shared.wiring.email import build_email_sender
+from shared.wiring.settings import Settings
 
 pytestmark = pytest.mark.integration
 

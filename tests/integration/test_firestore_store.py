@@ -9,7 +9,8 @@ import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
 from shared.app.timeline import run_event
-from shared.models import IdempotencyRecord, RunDoc, TaskDoc, TaskStatus
+from shared.core.documents import IdempotencyRecord, RunDoc, TaskDoc
+from shared.core.models import TaskStatus
 
 pytestmark = pytest.mark.integration
 

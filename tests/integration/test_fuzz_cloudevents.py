@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.envelope import delivery_from_cloud_event, parse_message
-from shared.errors import InvalidMessageError
-from shared.models import RunRequest, TaskResult
-from shared.topology import DEAD_LETTERS_TOPIC
+from shared.core.envelope import delivery_from_cloud_event, parse_message
+from shared.core.errors import InvalidMessageError
+from shared.core.messages import RunRequest, TaskResult
+from shared.core.topology import DEAD_LETTERS_TOPIC
 from tests.conftest import Emulators
 from tests.integration.functions_app import function_client, pubsub_cloud_event
 from tests.support import TopicTap

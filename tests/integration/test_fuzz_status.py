@@ -26,12 +26,12 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_store import FirestoreStore
-from shared.agent_settings import bundled_agents
 from shared.app.timeline import run_event
-from shared.models import ApprovalDoc, RunDoc, RunStatus, TaskDoc, TaskStatus, utcnow
+from shared.core.agent_settings import bundled_agents
+from shared.core.documents import ApprovalDoc, RunDoc, TaskDoc, TicketDoc
+from shared.core.models import RunStatus, TaskStatus, utcnow
+from shared.core.topology import SUPPORT_MESSAGES_TOPIC
 from shared.support.inbound import parse_generic
-from shared.support.records import TicketDoc
-from shared.topology import agent_topic
 from tests.conftest import API_TOKEN, Emulators
 from tests.integration.functions_app import function_client
 from tests.integration.fuzz_http import CHECKS, DocumentCounter, Fuzzer, load_schema, operations
@@ -149,7 +149,7 @@ def status(emulators: Emulators) -> Iterator[Status]:
     assert resolved.status_code == 200, resolved.get_json()
     seeded.draft_ids.append(resolved.get_json()["kb_draft_id"])
     counter = DocumentCounter(emulators.firestore.host, emulators.project)
-    support = TopicTap(emulators.project, agent_topic("support"))
+    support = TopicTap(emulators.project, SUPPORT_MESSAGES_TOPIC)
     yield Status(
         Fuzzer(client, counter), load_schema("status.yaml", client.application), seeded, support
     )

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.topology import BILLING_EVENTS_TOPIC, RUN_REQUESTS_TOPIC, agent_topic
+from shared.core.topology import BILLING_EVENTS_TOPIC, RUN_REQUESTS_TOPIC, SUPPORT_MESSAGES_TOPIC
 from shared.workflows.registry import WORKFLOWS
 from tests.conftest import API_TOKEN, WEBHOOK_SECRETS, Emulators
 from tests.integration.functions_app import function_client
@@ -34,7 +34,7 @@ from tests.unit.test_properties_signatures import SIGNERS
 pytestmark = pytest.mark.integration
 
 EXAMPLES = 25  # per operation and run
-SUPPORT_TOPIC = agent_topic("support")
+SUPPORT_TOPIC = SUPPORT_MESSAGES_TOPIC
 TOPIC_OF_PATH = {"/runs": RUN_REQUESTS_TOPIC, "/v1/runs": RUN_REQUESTS_TOPIC}
 TOPIC_OF_PATH |= {f"/webhooks/{p}": SUPPORT_TOPIC for p in ("tiktok", "linkedin", "zendesk")}
 TOPIC_OF_PATH |= {"/webhooks/generic": SUPPORT_TOPIC, "/webhooks/stripe": BILLING_EVENTS_TOPIC}

@@ -17,13 +17,13 @@ from shared.ads.firestore import FirestoreAdCampaigns
 from shared.ads.local_twin import TWIN_CAMPAIGNS, LocalAdPlatform
 from shared.ads.models import PLATFORMS, CampaignDraft
 from shared.ads.ports import AdPorts
-from shared.agent_settings import resolve_agent_settings
 from shared.agents import ads, leads
 from shared.agents.steps import StepContext
+from shared.core.agent_settings import resolve_agent_settings
+from shared.core.messages import AgentTask
 from shared.leads.firestore import LEADS, FirestoreLeads
 from shared.leads.ports import LeadPorts
 from shared.llm.offline import OfflineLLM
-from shared.models import AgentTask
 from shared.tracking.firestore import FirestoreRecommendations
 from shared.tracking.firestore_segments import FirestoreSegments
 from shared.tracking.membership import refresh_all_segments

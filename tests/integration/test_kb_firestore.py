@@ -11,7 +11,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.vector import Vector
 
 from shared.adapters.firestore_kb import CHUNKS, FirestoreKnowledgeStore
-from shared.kb.cli import add_kb_parser, run_kb
+from shared.cli.kb import add_kb_parser, run_kb
 from shared.kb.embeddings import HashingEmbedder
 from shared.kb.ingest import BUNDLED_ARTICLES, ingest_directory
 from shared.kb.models import article_id_for

@@ -10,11 +10,11 @@ import pytest
 
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_kb import FirestoreKnowledgeStore
+from shared.core.messages import SupportMessage
+from shared.core.models import utcnow
 from shared.kb.ingest import ingest_directory
-from shared.langsmith_tracing import langsmith_client
-from shared.models import utcnow
 from shared.support.inbound import parse_generic
-from shared.support.records import SupportMessage
+from shared.wiring.langsmith import langsmith_client
 from tests.conftest import Emulators
 from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
 from tests.integration.functions_app import function_client, pubsub_cloud_event
@@ -70,13 +70,13 @@ def test_a_support_answer_is_traced_to_langsmith_with_pii_masked(
         message.model_dump_json().encode(), message.attributes(), "ls1"
     )
 
-    client = function_client("agents/support", "on_task", "cloudevent")
+    client = function_client("agents/support", "on_support_message", "cloudevent")
     status = client.post("/", headers=headers, data=body).status_code
 
     assert status == 200
     body = wait_for(
         lambda: sent(recorder) if b"retrieve" in sent(recorder) else None, 10, "the graph's runs"
     )
-    assert b"controlroom-test" in body and b"agent-support" in body
+    assert b"controlroom-test" in body and b"support-messages" in body
     assert EMAIL.encode() not in body
     assert b"<EMAIL_1>" in body

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
-from shared.adapters.vendors.errors import VendorPermanentError
-from shared.agent_settings import resolve_agent_settings
 from shared.agents import leads
 from shared.agents.steps import StepContext
+from shared.core.agent_settings import resolve_agent_settings
+from shared.core.messages import AgentTask
+from shared.http.errors import VendorPermanentError
 from shared.leads.enrichment import Enrichment
 from shared.leads.firestore import ENRICHMENT_CACHE, LEADS, FirestoreLeads
 from shared.leads.ports import LeadPorts
 from shared.llm.offline import OfflineLLM
-from shared.models import AgentTask
 from shared.tracking.firestore_segments import MEMBERS, PROFILES, FirestoreSegments
 from shared.tracking.membership import Membership
 from tests.fakes.counting_enricher import CountingEnricher

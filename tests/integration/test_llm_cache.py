@@ -14,10 +14,10 @@ import pytest
 from google.cloud import firestore
 
 from shared.adapters.firestore_llm_cache import FirestoreLlmCache
-from shared.config import Settings
 from shared.llm.cache import CACHE_COLLECTION, CachedAnswer, InMemoryLlmCache, LlmCache
-from shared.llm.factory import build_llm
 from shared.llm.types import CompletionRequest
+from shared.wiring.llm import build_llm
+from shared.wiring.settings import Settings
 from tests.conftest import Emulators
 from tests.fakes import openai_api
 from tests.fakes.openai_api import FakeOpenAI

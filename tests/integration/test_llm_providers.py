@@ -13,14 +13,14 @@ import pytest
 from google.oauth2.credentials import Credentials
 from pydantic import BaseModel
 
-from shared.config import Settings
 from shared.llm.errors import LlmOutputError, LlmRequestError
-from shared.llm.factory import build_llm
 from shared.llm.openai_provider import OpenAIProvider, openai_client
 from shared.llm.pipeline import ProviderLLM, RetryPolicy
 from shared.llm.pricing import DEFAULT_PRICES
 from shared.llm.types import LLM, CompletionRequest
 from shared.llm.vertex_provider import VertexProvider, vertex_client
+from shared.wiring.llm import build_llm
+from shared.wiring.settings import Settings
 from tests.fakes import openai_api, vertex_api
 from tests.fakes.network import NetworkGuard, guard_loopback_only
 from tests.fakes.openai_api import FakeOpenAI

@@ -11,7 +11,6 @@ import pytest
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
 from shared.adapters.sample_source import SampleDataSource
-from shared.agent_settings import resolve_agent_settings
 from shared.agents.registry import run_analysis_agent
 from shared.app.orchestrate import (
     fail_dead_lettered_task,
@@ -20,9 +19,11 @@ from shared.app.orchestrate import (
     start_run,
 )
 from shared.app.run_agent import AgentOutcome, StepRecorder, run_agent_task
+from shared.core.agent_settings import resolve_agent_settings
+from shared.core.messages import AgentTask, RunRequest, TaskResult
+from shared.core.models import RunStatus, TaskStatus
+from shared.core.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
 from shared.llm.offline import OfflineLLM
-from shared.models import AgentTask, RunRequest, RunStatus, TaskResult, TaskStatus
-from shared.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
 from tests.conftest import Emulators
 from tests.integration.conftest import SteppingClock
 from tests.support import TopicTap

@@ -13,9 +13,9 @@ import flask
 import pytest
 
 from shared.adapters.firestore_conversations import FirestoreConversations
+from shared.core.messages import SupportMessage
+from shared.core.topology import BILLING_EVENTS_TOPIC, SUPPORT_MESSAGES_TOPIC
 from shared.security.signatures import sign_generic
-from shared.support.records import SupportMessage
-from shared.topology import BILLING_EVENTS_TOPIC, agent_topic
 from tests.conftest import WEBHOOK_SECRETS, Emulators
 from tests.integration.functions_app import function_client
 from tests.support import TopicTap
@@ -33,7 +33,7 @@ def client(clean_emulators: Emulators) -> flask.testing.FlaskClient:
 
 @pytest.fixture
 def support_topic(emulators: Emulators) -> Iterator[TopicTap]:
-    tap = TopicTap(emulators.project, agent_topic("support"))
+    tap = TopicTap(emulators.project, SUPPORT_MESSAGES_TOPIC)
     yield tap
     tap.close()
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import flask
 import pytest
 
+from shared.core.topology import RUN_REQUESTS_TOPIC
 from shared.security.ratelimit import caller_limits
-from shared.topology import RUN_REQUESTS_TOPIC
 from tests.conftest import API_TOKEN, Emulators
 from tests.integration.functions_app import function_client
 from tests.integration.status_client import clear_settings_caches, status_client

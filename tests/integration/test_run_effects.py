@@ -12,7 +12,8 @@ from shared.adapters.row_exports import FirestoreRowExporter
 from shared.app.run_effects import complete_run_effects
 from shared.app.timeline import run_event
 from shared.artifacts.local import LocalArtifactStore
-from shared.models import Artifact, LlmUsage, RunDoc, RunStatus, TaskDoc, TaskStatus
+from shared.core.documents import Artifact, RunDoc, TaskDoc
+from shared.core.models import LlmUsage, RunStatus, TaskStatus
 
 pytestmark = pytest.mark.integration
 

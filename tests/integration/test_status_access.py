@@ -12,9 +12,8 @@ import pytest
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_store import FirestoreStore
 from shared.app.timeline import run_event
-from shared.models import RunDoc, TaskDoc
+from shared.core.documents import RunDoc, TaskDoc, TicketDoc
 from shared.support.inbound import parse_generic
-from shared.support.records import TicketDoc
 from tests.conftest import API_TOKEN, Emulators
 from tests.integration.status_client import (
     BROWSER,

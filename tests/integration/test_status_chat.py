@@ -11,8 +11,9 @@ import pytest
 from werkzeug.test import TestResponse
 
 from shared.adapters.firestore_conversations import FirestoreConversations
-from shared.support.records import SupportMessage, TicketDoc
-from shared.topology import agent_topic
+from shared.core.documents import TicketDoc
+from shared.core.messages import SupportMessage
+from shared.core.topology import SUPPORT_MESSAGES_TOPIC
 from tests.conftest import Emulators
 from tests.integration.functions_app import function_client
 from tests.support import TopicTap, open_ticket
@@ -35,7 +36,7 @@ def store(clean_emulators: Emulators) -> FirestoreConversations:
 
 @pytest.fixture
 def support_topic(emulators: Emulators) -> Iterator[TopicTap]:
-    tap = TopicTap(emulators.project, agent_topic("support"))
+    tap = TopicTap(emulators.project, SUPPORT_MESSAGES_TOPIC)
     yield tap
     tap.close()
 

@@ -12,13 +12,13 @@ import pytest
 
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_kb import FirestoreKnowledgeStore
-from shared.effects import support_run_id
+from shared.core.documents import MessageDoc, TicketDoc
+from shared.core.effects import support_run_id
 from shared.kb.embeddings import HashingEmbedder
 from shared.kb.ingest import ingest_directory
 from shared.kb.models import article_id_for
 from shared.kb.retrieval import KnowledgeBase
 from shared.support.inbound import parse_generic
-from shared.support.records import MessageDoc, TicketDoc
 from tests.conftest import API_TOKEN, Emulators
 from tests.integration.status_client import status_client
 from tests.support import open_ticket

@@ -9,7 +9,8 @@ import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
 from shared.app.timeline import run_event
-from shared.models import Artifact, LlmUsage, RunDoc, RunStatus, TaskDoc, TaskStatus
+from shared.core.documents import Artifact, RunDoc, TaskDoc
+from shared.core.models import LlmUsage, RunStatus, TaskStatus
 from tests.conftest import Emulators
 from tests.integration.status_client import status_client
 

@@ -11,7 +11,8 @@ import pytest
 
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import LlmUsage, RunDoc, RunStatus, TaskDoc, TaskStatus
+from shared.core.documents import RunDoc, TaskDoc
+from shared.core.models import LlmUsage, RunStatus, TaskStatus
 from tests.conftest import Emulators
 from tests.integration.status_client import BROWSER, status_client
 from tests.integration.test_status_stats import Seeder

@@ -8,7 +8,8 @@ import flask
 import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import RunDoc, RunStatus
+from shared.core.documents import RunDoc
+from shared.core.models import RunStatus
 from tests.conftest import Emulators
 from tests.integration.status_client import status_client
 

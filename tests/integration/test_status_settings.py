@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
-from shared.agent_settings import bundled_agents, bundled_policy, resolve_agent_settings
+from shared.core.agent_settings import bundled_agents, bundled_policy, resolve_agent_settings
 from tests.conftest import Emulators
 from tests.integration.status_client import (
     BROWSER,

@@ -9,10 +9,9 @@ import flask
 import pytest
 
 from shared.adapters.firestore_conversations import FirestoreConversations
-from shared.app.resolve_conversation import KbDraftDoc, Resolution
-from shared.effects import support_run_id
-from shared.support.inbound import InboundMessage, InboundUser
-from shared.support.records import MessageDoc, TicketDoc
+from shared.core.documents import KbDraftDoc, MessageDoc, Resolution, TicketDoc
+from shared.core.effects import support_run_id
+from shared.core.messages import InboundMessage, InboundUser
 from tests.conftest import Emulators
 from tests.integration.status_client import status_client
 from tests.support import open_ticket

@@ -9,11 +9,11 @@ import pytest
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_kb import FirestoreKnowledgeStore
 from shared.app.answer_message import answer_support_message
+from shared.core.messages import SupportMessage
+from shared.core.models import utcnow
 from shared.kb.ingest import ingest_directory
-from shared.models import utcnow
 from shared.support.inbound import parse_generic
 from shared.support.outbound import SentReply
-from shared.support.records import SupportMessage
 from tests.conftest import Emulators
 from tests.integration.functions_app import function_client, pubsub_cloud_event
 
@@ -38,7 +38,7 @@ def _deliver(text: str, message_id: str) -> tuple[int, SupportMessage]:
         }
     )
     message = SupportMessage(inbound=inbound)
-    client = function_client("agents/support", "on_task", "cloudevent")
+    client = function_client("agents/support", "on_support_message", "cloudevent")
     headers, body = pubsub_cloud_event(
         message.model_dump_json().encode(), message.attributes(), message_id
     )

@@ -10,7 +10,8 @@ from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
 from shared.app.sweep import sweep_overdue_runs
 from shared.app.timeline import run_event
-from shared.models import RunDoc, RunStatus, TaskDoc, TaskStatus
+from shared.core.documents import RunDoc, TaskDoc
+from shared.core.models import RunStatus, TaskStatus
 
 pytestmark = pytest.mark.integration
 

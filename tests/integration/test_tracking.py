@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 import flask
 import pytest
 
-from shared.config import get_settings
-from shared.models import utcnow
-from shared.topology import EVENTS_TOPIC
-from shared.tracking import wiring as tracking_wiring
+from shared.core.messages import TrackedEvent, TrackingEvents
+from shared.core.models import utcnow
+from shared.core.topology import EVENTS_TOPIC
 from shared.tracking.firestore import FirestoreProfiles, FirestoreQuota, FirestoreRecommendations
-from shared.tracking.models import TrackedEvent, TrackingEvents
+from shared.wiring import tracking as tracking_wiring
+from shared.wiring.settings import get_settings
 from tests.conftest import Emulators
 from tests.integration.functions_app import function_client, pubsub_cloud_event
 from tests.support import TopicTap
@@ -36,7 +36,7 @@ TINY = {"Authorization": f"Bearer {TINY_KEY}"}
 
 
 def _clear_caches() -> None:
-    from shared import wiring
+    from shared.wiring import services as wiring
 
     get_settings.cache_clear()
     wiring.services.cache_clear()

@@ -13,21 +13,15 @@ import pytest
 
 from shared.adapters.pubsub_bus import PubSubBus
 from shared.app.segment_entry import segment_run_id, start_workflow_on_entry
-from shared.config import get_settings
-from shared.models import RunRequest
-from shared.topology import RUN_REQUESTS_TOPIC, SEGMENT_CHANGES_TOPIC
-from shared.tracking import wiring as tracking_wiring
+from shared.core.messages import RunRequest, SegmentChange, TrackedEvent
+from shared.core.topology import RUN_REQUESTS_TOPIC, SEGMENT_CHANGES_TOPIC
 from shared.tracking.firestore import FirestoreProfiles, FirestoreRecommendations
 from shared.tracking.firestore_segments import MEMBERS, FirestoreSegments
-from shared.tracking.membership import (
-    Membership,
-    SegmentChange,
-    refresh_all_segments,
-    update_segments,
-)
-from shared.tracking.models import TrackedEvent
+from shared.tracking.membership import Membership, refresh_all_segments, update_segments
 from shared.tracking.recommendations import refresh_recommendations
 from shared.tracking.segments import MAX_WINDOW_DAYS, parse_segments
+from shared.wiring import tracking as tracking_wiring
+from shared.wiring.settings import get_settings
 from tests.conftest import Emulators
 from tests.integration.functions_app import function_client, pubsub_cloud_event
 from tests.support import TopicTap
@@ -230,7 +224,7 @@ def test_an_entry_requests_its_workflow_run_once_under_a_deterministic_id(
 def webhooks(
     clean_emulators: Emulators, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[flask.testing.FlaskClient]:
-    from shared import wiring
+    from shared.wiring import services as wiring
 
     def clear() -> None:
         get_settings.cache_clear()

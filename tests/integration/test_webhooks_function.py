@@ -9,8 +9,8 @@ import flask
 import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
-from shared.models import RunRequest
-from shared.topology import RUN_REQUESTS_TOPIC
+from shared.core.messages import RunRequest
+from shared.core.topology import RUN_REQUESTS_TOPIC
 from tests.conftest import API_TOKEN, PROJECT, Emulators
 from tests.integration.functions_app import function_client
 from tests.support import TopicTap
@@ -147,7 +147,7 @@ def test_the_same_idempotency_key_never_starts_two_runs(
     run_id = first.get_json()["run_id"]
     from shared.adapters.pubsub_bus import PubSubBus
     from shared.app.orchestrate import start_run
-    from shared.models import utcnow
+    from shared.core.models import utcnow
 
     store = FirestoreStore(clean_emulators.project)
     start_run(RunRequest.model_validate_json(published.data), published.message_id,

@@ -9,13 +9,13 @@ import pytest
 
 from emulators.smtp_sink import SmtpSink
 from shared.adapters.firestore_store import FirestoreStore
-from shared.agent_settings import resolve_agent_settings
 from shared.agents.steps import StepContext
 from shared.agents.winback import send_email
+from shared.core.agent_settings import resolve_agent_settings
+from shared.core.messages import AgentTask
 from shared.email import OutgoingEmail, idempotency_key
 from shared.email.smtp import SmtpEmailSender
 from shared.llm.offline import OfflineLLM
-from shared.models import AgentTask
 
 pytestmark = pytest.mark.integration
 

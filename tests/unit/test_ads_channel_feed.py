@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 from shared.adapters.sample_source import SampleDataSource
 from shared.ads.channel_feed import AdPerformanceFeed
 from shared.ads.models import DailyPerformance
-from shared.agent_settings import bundled_policy
 from shared.agents.marketing import analyse
+from shared.core.agent_settings import bundled_policy
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

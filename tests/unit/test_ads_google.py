@@ -7,10 +7,10 @@ from datetime import date
 import httpx
 import pytest
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.ads.google_ads import GoogleAdsPlatform
 from shared.ads.models import Audience, CampaignDraft, Creative
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 from tests.fakes.vendor_api import ReplayedApi
 
 KEY = "cmp-0123456789abcdef"

@@ -9,11 +9,11 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.ads.linkedin import LinkedInAdsPlatform
 from shared.ads.meta import MetaAdsPlatform
 from shared.ads.models import Audience, CampaignDraft, Creative
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 from tests.fakes.vendor_api import ReplayedApi
 
 KEY = "cmp-fedcba9876543210"

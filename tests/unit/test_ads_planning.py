@@ -8,7 +8,7 @@ import pytest
 
 from shared.ads.models import Audience, DailyPerformance, PublishedCampaign, campaign_key
 from shared.ads.planning import AdCopy, AdPolicy, draft_campaign, review_budgets, split_budget
-from shared.agent_settings import bundled_policy
+from shared.core.agent_settings import bundled_policy
 
 
 def policy(**values: object) -> AdPolicy:

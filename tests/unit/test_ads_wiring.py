@@ -8,8 +8,8 @@ from pydantic import SecretStr
 from shared.ads.google_ads import GoogleAdsPlatform
 from shared.ads.linkedin import LinkedInAdsPlatform
 from shared.ads.meta import MetaAdsPlatform
-from shared.ads.wiring import real_platform
-from shared.config import Settings
+from shared.wiring.ads import real_platform
+from shared.wiring.settings import Settings
 
 
 def settings(**values: object) -> Settings:

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from shared.agent_settings import bundled_policy, bundled_prompts, resolve_agent_settings
-from shared.errors import PermanentError
+from shared.core.agent_settings import bundled_policy, bundled_prompts, resolve_agent_settings
+from shared.core.errors import PermanentError
+from shared.core.topology import AGENTS
 from shared.llm.templates import render
-from shared.topology import AGENTS
 
 
 class Overrides:

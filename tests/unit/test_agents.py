@@ -8,15 +8,15 @@ from datetime import date
 import pytest
 
 from shared.adapters.sample_source import SampleDataSource
-from shared.agent_settings import resolve_agent_settings
 from shared.agents.registry import agent_graph, run_analysis_agent
 from shared.app.run_agent import AgentOutcome
-from shared.errors import PermanentError
+from shared.core.agent_settings import resolve_agent_settings
+from shared.core.dataset import Dataset
+from shared.core.errors import PermanentError
+from shared.core.messages import AgentTask
+from shared.core.ports import DataSource
+from shared.core.topology import AGENTS
 from shared.llm.offline import OfflineLLM
-from shared.models import AgentTask
-from shared.ports import DataSource
-from shared.sample_data import SampleDataset
-from shared.topology import AGENTS
 
 SAMPLE = SampleDataSource(date(2026, 11, 16))
 
@@ -37,7 +37,7 @@ class FlakySource:
     def __init__(self) -> None:
         self.calls = 0
 
-    def load(self) -> SampleDataset:
+    def load(self) -> Dataset:
         self.calls += 1
         raise ConnectionError("warehouse unreachable")
 

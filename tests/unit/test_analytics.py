@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.sample_source import generate_sample_dataset
 from shared.analytics import (
     channel_performance,
     customer_segments,
@@ -15,16 +16,15 @@ from shared.analytics import (
     ticket_summary,
 )
 from shared.analytics._numbers import divide_cents, percentile
-from shared.sample_data import (
+from shared.core.dataset import (
     AcquisitionChannel,
     ChannelSpend,
     Customer,
+    Dataset,
     Order,
-    SampleDataset,
     SupportTicket,
     TicketCategory,
     TicketPriority,
-    generate_sample_dataset,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,7 +100,7 @@ def test_percentile_interpolates_between_ranks() -> None:
 
 
 def test_revenue_by_month_by_hand() -> None:
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=date(2026, 3, 15),
         orders=(
             order("c1", date(2026, 1, 5), 1000),
@@ -133,7 +133,7 @@ def test_revenue_by_month_by_hand() -> None:
 
 
 def test_months_without_orders_are_filled_with_zero() -> None:
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=date(2026, 4, 30),  # the last day of April: April is complete
         orders=(order("c1", date(2026, 1, 10), 2000), order("c1", date(2026, 3, 10), 800)),
     )
@@ -153,7 +153,7 @@ def test_months_without_orders_are_filled_with_zero() -> None:
 
 def test_trailing_three_months_against_the_three_before() -> None:
     monthly = [100, 200, 300, 400, 500, 600]
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=date(2026, 7, 10),
         orders=(
             *(order("c1", date(2026, m, 15), cents) for m, cents in enumerate(monthly, 1)),
@@ -174,7 +174,7 @@ def test_trailing_three_months_against_the_three_before() -> None:
 
 
 def test_five_complete_months_cover_only_the_trailing_window() -> None:
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=date(2026, 6, 3),
         orders=tuple(order("c1", date(2026, m, 15), 100) for m in range(1, 6)),
     )
@@ -187,7 +187,7 @@ def test_five_complete_months_cover_only_the_trailing_window() -> None:
 
 
 def test_one_month_only() -> None:
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=date(2026, 2, 28),
         orders=(order("c1", date(2026, 2, 1), 700), order("c2", date(2026, 2, 27), 300)),
     )
@@ -201,7 +201,7 @@ def test_one_month_only() -> None:
 
 
 def test_finance_on_an_empty_dataset() -> None:
-    report = revenue_by_month(SampleDataset(as_of=date(2026, 1, 1)))
+    report = revenue_by_month(Dataset(as_of=date(2026, 1, 1)))
 
     assert report.months == ()
     assert report.total_revenue_cents == 0
@@ -214,8 +214,8 @@ def test_finance_on_an_empty_dataset() -> None:
 # --- marketing ----------------------------------------------------------------------------
 
 
-def _marketing_dataset() -> SampleDataset:
-    return SampleDataset(
+def _marketing_dataset() -> Dataset:
+    return Dataset(
         as_of=date(2026, 2, 28),
         customers=(
             customer("c1", date(2026, 1, 10), "search"),
@@ -274,7 +274,7 @@ def test_channels_without_customers_or_spend_have_no_cac_or_roas() -> None:
 
 
 def test_marketing_on_an_empty_dataset() -> None:
-    report = channel_performance(SampleDataset(as_of=date(2026, 1, 1)))
+    report = channel_performance(Dataset(as_of=date(2026, 1, 1)))
 
     assert len(report.channels) == 4
     assert all(row.spend_cents == 0 and row.roas is None for row in report.channels)
@@ -290,7 +290,7 @@ def test_marketing_on_an_empty_dataset() -> None:
 INSIGHTS_AS_OF = date(2026, 6, 30)
 
 
-def _rfm_dataset() -> SampleDataset:
+def _rfm_dataset() -> Dataset:
     """Five buyers whose R, F and M ranks differ, so each lands in a different segment.
 
     recency days: a 2, b 20, c 60, d 120, e 180  -> R scores 5 4 3 2 1
@@ -298,7 +298,7 @@ def _rfm_dataset() -> SampleDataset:
     value (EUR):  a 500, d 300, c 100, b 60, e 10 -> M scores a5 d4 c3 b2 e1
     """
     months = (2, 3, 4, 5)
-    return SampleDataset(
+    return Dataset(
         as_of=INSIGHTS_AS_OF,
         customers=(
             customer("a", date(2025, 12, 1), name="Alice"),
@@ -394,7 +394,7 @@ def test_churned_customers_by_hand() -> None:
 
 
 def test_churn_threshold_is_strictly_more_than_the_days() -> None:
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=INSIGHTS_AS_OF,
         customers=(customer("x", date(2026, 1, 1)), customer("y", date(2026, 1, 1))),
         orders=(
@@ -417,7 +417,7 @@ def test_as_of_defaults_to_the_dataset_date() -> None:
 
 def test_top_churned_keeps_the_twenty_most_valuable() -> None:
     long_ago = date(2025, 1, 1)
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=INSIGHTS_AS_OF,
         customers=tuple(customer(f"c{i:02d}", long_ago) for i in range(25)),
         orders=tuple(order(f"c{i:02d}", long_ago, (i + 1) * 100) for i in range(25)),
@@ -433,7 +433,7 @@ def test_top_churned_keeps_the_twenty_most_valuable() -> None:
 
 
 def test_tied_values_share_the_middle_score() -> None:
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=INSIGHTS_AS_OF,
         customers=tuple(customer(f"c{i}", date(2026, 1, 1)) for i in range(4)),
         orders=tuple(order(f"c{i}", date(2026, 2, 1 + i), 100 * (i + 1)) for i in range(4)),
@@ -449,7 +449,7 @@ def test_tied_values_share_the_middle_score() -> None:
 
 def test_a_recent_first_order_makes_a_customer_new() -> None:
     first_order = INSIGHTS_AS_OF - timedelta(days=30)
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=INSIGHTS_AS_OF,
         customers=(customer("n", first_order),),
         orders=(order("n", first_order, 4200),),
@@ -464,7 +464,7 @@ def test_a_recent_first_order_makes_a_customer_new() -> None:
 
 
 def test_insights_on_an_empty_dataset() -> None:
-    report = customer_segments(SampleDataset(as_of=INSIGHTS_AS_OF))
+    report = customer_segments(Dataset(as_of=INSIGHTS_AS_OF))
 
     assert report.customer_count == 0
     assert report.customers == ()
@@ -479,8 +479,8 @@ def test_insights_on_an_empty_dataset() -> None:
 SUPPORT_AS_OF = date(2026, 11, 16)  # this week: 10-16 Nov, previous week: 3-9 Nov
 
 
-def _support_dataset() -> SampleDataset:
-    return SampleDataset(
+def _support_dataset() -> Dataset:
+    return Dataset(
         as_of=SUPPORT_AS_OF,
         tickets=(
             ticket(at(date(2026, 11, 16), 10), "billing", "urgent", 10, resolved=False),
@@ -542,7 +542,7 @@ def test_windows_are_utc_days() -> None:
     # 00:30 on 10 Nov in UTC+2 is 22:30 on 9 Nov in UTC: last week, not this week.
     plus_two = timezone(timedelta(hours=2))
     late_evening = datetime(2026, 11, 10, 0, 30, tzinfo=plus_two)
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=SUPPORT_AS_OF, tickets=(ticket(late_evening, "account", "low", 5, True),)
     )
 
@@ -554,7 +554,7 @@ def test_windows_are_utc_days() -> None:
 
 
 def test_a_category_new_this_week_has_no_relative_change() -> None:
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=SUPPORT_AS_OF,
         tickets=(ticket(at(SUPPORT_AS_OF), "product", "low", 5, resolved=True),),
     )
@@ -566,7 +566,7 @@ def test_a_category_new_this_week_has_no_relative_change() -> None:
 
 
 def test_support_on_an_empty_dataset() -> None:
-    report = ticket_summary(SampleDataset(as_of=SUPPORT_AS_OF))
+    report = ticket_summary(Dataset(as_of=SUPPORT_AS_OF))
 
     for stats in (report.overall, report.this_window, report.previous_window):
         assert stats.ticket_count == 0
@@ -580,18 +580,18 @@ def test_support_on_an_empty_dataset() -> None:
 
 def test_window_must_be_at_least_one_day() -> None:
     with pytest.raises(ValueError, match="window_days"):
-        ticket_summary(SampleDataset(as_of=SUPPORT_AS_OF), window_days=0)
+        ticket_summary(Dataset(as_of=SUPPORT_AS_OF), window_days=0)
 
 
 # --- the default sample data set --------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def sample() -> SampleDataset:
+def sample() -> Dataset:
     return generate_sample_dataset()
 
 
-def test_reports_agree_with_the_raw_sample_data(sample: SampleDataset) -> None:
+def test_reports_agree_with_the_raw_sample_data(sample: Dataset) -> None:
     finance = revenue_by_month(sample)
     marketing = channel_performance(sample)
     insights = customer_segments(sample)
@@ -607,7 +607,7 @@ def test_reports_agree_with_the_raw_sample_data(sample: SampleDataset) -> None:
     assert support.overall.ticket_count == len(sample.tickets)
 
 
-def test_the_numbers_the_demo_quotes(sample: SampleDataset) -> None:
+def test_the_numbers_the_demo_quotes(sample: Dataset) -> None:
     """Pinned on purpose: if the generator changes, update these and the demo text together."""
     finance = revenue_by_month(sample)
     marketing = channel_performance(sample)
@@ -632,12 +632,12 @@ def test_the_numbers_the_demo_quotes(sample: SampleDataset) -> None:
 
 # --- the pure core stays pure ------------------------------------------------------------
 
-FORBIDDEN_IMPORT_PREFIXES = ("google", "shared.adapters", "shared.wiring")
+FORBIDDEN_IMPORT_PREFIXES = ("google", "shared.adapters", "shared.wiring.services")
 # Heavy numeric libraries may be imported inside the functions that need them, never when the
 # module is imported: every cold start of a function that imports shared.analytics pays for it.
 LAZY_ONLY_IMPORT_PREFIXES = ("numpy", "pandas", "scipy", "statsmodels")
 PURE_CORE_SOURCES = [
-    "shared/sample_data.py",
+    "shared/core/dataset.py",
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "shared/analytics").glob("*.py")),
 ]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.sample_source import generate_sample_dataset
 from shared.analytics.bgnbd import (
     BgNbdModel,
     CustomerSummary,
@@ -23,7 +24,6 @@ from shared.analytics.bgnbd import (
 )
 from shared.analytics.transactions import Purchase, purchases_from_dataset
 from shared.analytics.winback import WinbackAssumptions, winback_offer_roi, winback_targets
-from shared.sample_data import generate_sample_dataset
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow_customers_summary.csv"
 # Fader, Hardie & Lee (2005), the BG/NBD estimates on CDNOW (their Table 1 / section 4).

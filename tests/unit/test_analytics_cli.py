@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from shared.analytics._numbers import add_months
-from shared.analytics.cli import add_analyze_parser, main, run_analyze
+from shared.cli.analytics import add_analyze_parser, main, run_analyze
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow_customers_summary.csv"
 

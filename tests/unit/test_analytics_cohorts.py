@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from shared.adapters.sample_source import generate_sample_dataset
 from shared.analytics.cohorts import monthly_cohort_retention
 from shared.analytics.insights import customer_segments, rfm_segments
 from shared.analytics.transactions import Purchase, purchases_from_dataset
-from shared.sample_data import generate_sample_dataset
 
 
 def bought(customer_id: str, day: date, cents: int = 1000) -> Purchase:

@@ -6,10 +6,11 @@ from datetime import date
 
 import pytest
 
+from shared.adapters.sample_source import generate_sample_dataset
 from shared.analytics.budget import BudgetLine, budget_variance
 from shared.analytics.recurring_revenue import Subscription, recurring_revenue
 from shared.analytics.unit_economics import finance_kpis, runway_months, unit_economics
-from shared.sample_data import Order, SampleDataset, generate_sample_dataset
+from shared.core.dataset import Dataset, Order
 
 
 def subscription(
@@ -50,7 +51,7 @@ def _subscriptions() -> list[Subscription]:
 
 
 def test_mrr_from_subscriptions_by_hand() -> None:
-    report = recurring_revenue(SampleDataset(as_of=date(2026, 5, 10)), _subscriptions())
+    report = recurring_revenue(Dataset(as_of=date(2026, 5, 10)), _subscriptions())
 
     assert report.source == "subscriptions"
     assert report.run_rate_months is None
@@ -91,7 +92,7 @@ def test_annual_net_revenue_retention() -> None:
         subscription("new", date(2025, 12, 1), 7000),  # not in the base twelve months back
     ]
 
-    report = recurring_revenue(SampleDataset(as_of=date(2026, 1, 31)), subscriptions)
+    report = recurring_revenue(Dataset(as_of=date(2026, 1, 31)), subscriptions)
 
     # January 2025's customers paid 4000 then and 2500 in January 2026.
     assert report.annual_net_revenue_retention == 0.625
@@ -101,7 +102,7 @@ def test_annual_net_revenue_retention() -> None:
 
 
 def test_mrr_from_orders_is_the_trailing_run_rate() -> None:
-    dataset = SampleDataset(
+    dataset = Dataset(
         as_of=date(2026, 4, 30),
         orders=(
             *(order("c1", date(2026, month, 10), 1000) for month in (1, 2, 3, 4)),
@@ -129,7 +130,7 @@ def test_mrr_from_orders_is_the_trailing_run_rate() -> None:
 
 
 def test_no_orders_no_months() -> None:
-    report = recurring_revenue(SampleDataset(as_of=date(2026, 4, 30)))
+    report = recurring_revenue(Dataset(as_of=date(2026, 4, 30)))
 
     assert report.months == ()
     assert report.latest is None

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from shared.adapters.sample_source import generate_sample_dataset
 from shared.analytics._numbers import add_months
 from shared.analytics.forecast import (
     IrregularSeriesError,
@@ -16,7 +17,6 @@ from shared.analytics.forecast import (
     forecast_values,
     infer_frequency,
 )
-from shared.sample_data import generate_sample_dataset
 
 
 def seasonal_series(periods: int, seed: int = 3, slope: float = 8.0) -> list[float]:

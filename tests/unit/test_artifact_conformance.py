@@ -16,7 +16,7 @@ import pytest
 
 from shared.artifacts import ArtifactStore
 from shared.artifacts.local import LocalArtifactStore
-from shared.errors import InvalidRequestError
+from shared.core.errors import InvalidRequestError
 
 Check = Callable[[ArtifactStore, str], None]
 # UTF-8 text with multi-byte characters, as the weekly report is.

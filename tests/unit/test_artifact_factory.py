@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from shared.artifacts import build_artifact_store
 from shared.artifacts.gcs import GcsArtifactStore
 from shared.artifacts.local import LocalArtifactStore
 from shared.artifacts.s3 import S3ArtifactStore
-from shared.config import Settings
-from shared.errors import PermanentError
+from shared.core.errors import PermanentError
+from shared.wiring.artifacts import build_artifact_store
+from shared.wiring.settings import Settings
 
 
 def test_local_is_the_default(tmp_path: Path) -> None:

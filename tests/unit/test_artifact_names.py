@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.artifacts import check_segment, infer_content_type, object_key
-from shared.errors import InvalidRequestError, PermanentError
+from shared.core.errors import InvalidRequestError, PermanentError
 
 
 def test_key_is_runs_run_id_name() -> None:

@@ -36,11 +36,11 @@ from bench.analytics import (
     summary_mismatches,
 )
 from bench.measure import BenchReport, BenchRun, render_table, timed, write_results
+from shared.adapters.sample_source import generate_sample_dataset
 from shared.analytics.bgnbd import summarize_purchases
 from shared.analytics.cohorts import monthly_cohort_retention
 from shared.analytics.insights import rfm_segments
 from shared.analytics.transactions import Purchase, purchases_from_dataset
-from shared.sample_data import generate_sample_dataset
 
 TINY_ORDERS = 2_000
 

@@ -17,15 +17,16 @@ from bench.llm_cost import (
     monthly_cost,
 )
 from bench.retrieval import BRAND, RawBm25, paraphrase, shop_name, vary_chunks
+from shared.core.documents import RunDoc, TaskDoc
+from shared.core.models import RunStatus, TaskStatus
 from shared.kb.evaluation import evaluate_retrieval, load_eval_messages
 from shared.kb.ingest import BUNDLED_ARTICLES, chunk_article, load_articles
 from shared.kb.models import Chunk
 from shared.kb.retrieval import BM25Index
 from shared.llm.pipeline import ProviderLLM
+from shared.llm.ports import ProviderCall, ProviderReply
 from shared.llm.pricing import DEFAULT_PRICES
-from shared.llm.provider import ProviderCall, ProviderReply
 from shared.llm.types import CompletionRequest
-from shared.models import RunDoc, RunStatus, TaskDoc, TaskStatus
 from tests.fakes.openai_api import CHAT_PATH
 from tests.fakes.recording_server import RecordedRequest
 

@@ -38,10 +38,10 @@ from bench.measure import (
     write_results,
 )
 from bench.run import SUITES, select_suites
-from shared.envelope import delivery_from_cloud_event, parse_message
-from shared.models import RunRequest
+from shared.core.envelope import delivery_from_cloud_event, parse_message
+from shared.core.messages import RunRequest
+from shared.core.topology import TOPOLOGY
 from shared.security.signatures import verify_webhook
-from shared.topology import TOPOLOGY
 
 
 def make_case(**fields: Any) -> CaseResult:

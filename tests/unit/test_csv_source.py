@@ -14,9 +14,9 @@ from shared.adapters.csv_source import (
     parse_cents,
     parse_month,
 )
-from shared.errors import InvalidRequestError, PermanentError
-from shared.ports import DataSource
-from shared.sample_data import Campaign, ChannelSpend, Customer, Order, Subscription
+from shared.core.dataset import Campaign, ChannelSpend, Customer, Order, Subscription
+from shared.core.errors import InvalidRequestError, PermanentError
+from shared.core.ports import DataSource
 
 CUSTOMERS = """\
 customer_id,name,email,country,signup_date,acquisition_channel,plan

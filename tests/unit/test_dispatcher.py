@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from google.pubsub_v1 import types as pubsub_types
 
 from emulators.dispatcher import cloud_event_request
-from shared.envelope import delivery_from_cloud_event, parse_message
-from shared.models import AgentTask
-from shared.topology import TOPOLOGY
+from shared.core.envelope import delivery_from_cloud_event, parse_message
+from shared.core.messages import AgentTask
+from shared.core.topology import TOPOLOGY
 
 TASK = AgentTask(run_id="run-20261116", task_id="task-finance", agent="finance", workflow="w")
 SUBSCRIPTION = TOPOLOGY.subscription("agent-finance")

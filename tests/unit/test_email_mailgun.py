@@ -8,9 +8,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.email import EmailNotAcceptedError, OutgoingEmail, SentEmail
 from shared.email.mailgun import MailgunEmailSender
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 from tests.unit.vendor_replay import Replay, payload
 
 API_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"

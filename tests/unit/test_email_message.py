@@ -8,13 +8,14 @@ from email import message_from_bytes, policy
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from shared.config import Settings
-from shared.email import EmailConfigError, OutgoingEmail, build_email_sender, idempotency_key
+from shared.email import EmailConfigError, OutgoingEmail, idempotency_key
 from shared.email.mailgun import MailgunEmailSender
 from shared.email.message import to_mime
 from shared.email.sendgrid import SendGridEmailSender
 from shared.email.ses import SesEmailSender
 from shared.email.smtp import SmtpEmailSender
+from shared.wiring.email import build_email_sender
+from shared.wiring.settings import Settings
 
 KEY = "winback-run_2026_11_16-cus_0042-5f1c2a9e8b7d6c4f"
 

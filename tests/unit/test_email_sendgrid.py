@@ -7,10 +7,10 @@ import json
 import httpx
 import pytest
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.email import EmailNotAcceptedError, OutgoingEmail, SentEmail
 from shared.email.sendgrid import SendGridEmailSender
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 from tests.unit.vendor_replay import Replay, payload
 
 API_KEY = "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"

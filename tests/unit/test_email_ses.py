@@ -18,10 +18,10 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.email import EmailNotAcceptedError, OutgoingEmail
 from shared.email.ses import SesEmailSender, ses_error
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 
 EMAIL = OutgoingEmail(
     to="ana.diaz@example.com", subject="We miss you", text="Hi", idempotency_key="k-1"

@@ -15,10 +15,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from emulators.processes import free_port
 from emulators.smtp_sink import Mailbox, SmtpSink
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError
 from shared.email import EmailNotAcceptedError, OutgoingEmail, SentEmail, idempotency_key
 from shared.email.smtp import SmtpEmailSender
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError
 
 SENDER = "Shop <hello@shop.example>"
 FAST = HttpPolicy(timeout_s=5, max_attempts=3, backoff_s=0)

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 from shared.leads.enrichment import LocalEnricher, PeopleDataLabsEnricher, employees_from_range
 
 # The documented 200 envelope with a (trimmed) Person Schema record; unknown fields are null.

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from shared.envelope import Delivery, delivery_from_cloud_event, message_type_of, parse_message
-from shared.errors import InvalidMessageError
-from shared.models import AgentTask, RunRequest, TaskResult
+from shared.core.envelope import Delivery, delivery_from_cloud_event, message_type_of, parse_message
+from shared.core.errors import InvalidMessageError
+from shared.core.messages import AgentTask, RunRequest, TaskResult
 
 PAYLOADS = Path(__file__).parent / "payloads"
 

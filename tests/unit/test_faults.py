@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.adapters.faults import FaultyDataSource, InjectedOutage, with_faults
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
 
 
 class CountingSource:
@@ -14,7 +14,7 @@ class CountingSource:
     def __init__(self) -> None:
         self.calls = 0
 
-    def load(self) -> SampleDataset:
+    def load(self) -> Dataset:
         self.calls += 1
         raise AssertionError("a failing fault must not reach the inner source")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.models import ApprovalDoc, ApprovalStatus, RunDoc, TaskDoc, TaskStatus
+from shared.core.documents import ApprovalDoc, RunDoc, TaskDoc
+from shared.core.models import ApprovalStatus, TaskStatus
 from shared.workflows import ad_performance, growth
 from tests.fakes.run_history import History
 

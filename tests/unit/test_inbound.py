@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shared.errors import InvalidRequestError
+from shared.core.errors import InvalidRequestError
 from shared.support import (
     InboundMessage,
     InboundUser,

@@ -14,16 +14,16 @@ from google import genai
 from google.genai import errors as genai_errors
 from pydantic import SecretStr
 
-from shared.config import Settings
-from shared.kb.cli import add_kb_parser
+from shared.cli.kb import add_kb_parser
 from shared.kb.embeddings import (
     HashingEmbedder,
     OpenAIEmbedder,
     SentenceTransformerEmbedder,
     VertexEmbedder,
 )
-from shared.kb.service import build_embedder
 from shared.llm.errors import LlmRequestError, LlmTransientError
+from shared.wiring.kb import build_embedder
+from shared.wiring.settings import Settings
 
 
 def _cosine(a: list[float], b: list[float]) -> float:

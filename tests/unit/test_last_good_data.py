@@ -10,12 +10,12 @@ import pytest
 from shared.adapters.faults import FaultyDataSource, InjectedOutage
 from shared.adapters.last_good import LastGoodDataSource
 from shared.adapters.sample_source import SampleDataSource
-from shared.adapters.vendors.breaker import VendorUnavailableError
-from shared.agent_settings import resolve_agent_settings
 from shared.agents.registry import run_analysis_agent
+from shared.core.agent_settings import resolve_agent_settings
+from shared.core.dataset import Dataset
+from shared.core.messages import AgentTask
+from shared.http.breaker import VendorUnavailableError
 from shared.llm.offline import OfflineLLM
-from shared.models import AgentTask
-from shared.sample_data import SampleDataset
 
 T0 = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
 
@@ -35,7 +35,7 @@ class DownStripe:
         self.sample = SampleDataSource(date(2026, 11, 16), customers=60)
         self.down = False
 
-    def load(self) -> SampleDataset:
+    def load(self) -> Dataset:
         if self.down:
             raise VendorUnavailableError("stripe", "circuit open after 5 failures in a row")
         return self.sample.load()

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from shared.agent_settings import bundled_policy
+from shared.core.agent_settings import bundled_policy
 from shared.leads.enrichment import Enrichment
 from shared.leads.scoring import LeadPolicy, fit_score, grade, score_lead
 from shared.tracking.segments import ProfileFacts

@@ -7,14 +7,14 @@ import os
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from shared.config import Settings
 from shared.llm.errors import LlmOutputError
-from shared.llm.factory import build_llm
 from shared.llm.offline import OfflineLLM
 from shared.llm.pipeline import FallbackLLM, ProviderLLM
 from shared.llm.pricing import DEFAULT_PRICES, ModelPrice, cost_usd
 from shared.llm.tiers import resolve_model
 from shared.llm.types import CompletionRequest
+from shared.wiring.llm import build_llm
+from shared.wiring.settings import Settings
 from tests.fakes.network import guard_loopback_only
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.llm.pii import PiiMask
+from shared.core.pii import PiiMask
 
 
 @pytest.mark.parametrize(

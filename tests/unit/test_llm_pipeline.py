@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import BaseModel
 
-from shared.errors import PermanentError, RetryableError
+from shared.core.errors import PermanentError, RetryableError
 from shared.llm.cache import InMemoryLlmCache
 from shared.llm.errors import (
     LlmOutputError,

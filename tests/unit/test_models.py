@@ -5,16 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shared.models import (
-    MESSAGE_TYPES,
-    AgentTask,
-    LlmUsage,
-    RunRequest,
-    RunStatus,
-    TaskResult,
-    TaskStatus,
-    stable_id,
-)
+from shared.core.messages import MESSAGE_TYPES, MESSAGES, AgentTask, RunRequest, TaskResult
+from shared.core.models import LlmUsage, Message, RunStatus, TaskStatus, stable_id
+from shared.core.topology import ALL_AGENTS, TOPOLOGY, agent_topic
 
 # --- stable_id --------------------------------------------------------------------------
 
@@ -139,7 +132,37 @@ def test_every_message_type_is_routed_by_its_kind() -> None:
         "agent_task": "AgentTask",
         "task_result": "TaskResult",
         "run_command": "RunCommand",
+        "billing_event": "BillingEvent",
+        "support_message": "SupportMessage",
+        "tracking_events": "TrackingEvents",
+        "segment_change": "SegmentChange",
     }
+
+
+def test_every_message_class_of_the_code_base_is_in_the_registry() -> None:
+    import importlib
+    import pkgutil
+
+    import shared
+
+    for info in pkgutil.walk_packages(shared.__path__, "shared."):
+        importlib.import_module(info.name)
+    declared = set(_subclasses(Message))
+
+    assert declared == set(MESSAGE_TYPES.values())
+
+
+def test_every_message_travels_on_a_topic_of_the_topology() -> None:
+    topics = {t.name for t in TOPOLOGY.topics}
+    agent_topics = {agent_topic(a) for a in ALL_AGENTS}
+
+    for kind in MESSAGES:
+        expected = agent_topics if "{agent}" in kind.topic else {kind.topic}
+        assert expected <= topics, kind.kind
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [sub for direct in cls.__subclasses__() for sub in (direct, *_subclasses(direct))]
 
 
 def test_messages_are_immutable() -> None:
@@ -231,7 +254,7 @@ def test_task_status_terminal() -> None:
 
 
 def test_nested_arrays_are_wrapped_for_firestore() -> None:
-    from shared.adapters.firestore_store import firestore_safe
+    from shared.gcp.firestore import firestore_safe
 
     value = {"pairs": [["email", "search"], ["email", "social"]], "n": [1, 2], "deep": {"x": [[1]]}}
 

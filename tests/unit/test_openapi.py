@@ -12,16 +12,24 @@ import yaml
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
-from shared.agent_settings import Policy, PromptSet
-from shared.app.audit import AuditEntry
-from shared.app.edit_agent_settings import SettingsVersion
 from shared.app.kpis import Kpis
 from shared.app.request_run import StartRunBody
-from shared.app.resolve_conversation import ApproveRequest, KbDraftDoc, ResolveRequest
+from shared.app.resolve_conversation import ApproveRequest, ResolveRequest
 from shared.app.status_views import ChatPost, ChatView, SupportStats
-from shared.models import RunDoc, RunEvent, TaskDoc
-from shared.support.records import ConversationDoc, MessageDoc, TicketDoc
-from shared.web.status import PUBLIC, registered_routes
+from shared.core.agent_settings import Policy, PromptSet
+from shared.core.documents import (
+    AuditEntry,
+    ConversationDoc,
+    KbDraftDoc,
+    MessageDoc,
+    RunDoc,
+    RunEvent,
+    SettingsVersion,
+    TaskDoc,
+    TicketDoc,
+)
+from shared.web import status  # noqa: F401  (importing it registers every route)
+from shared.web.router import PUBLIC, registered_routes
 from shared.web.webhooks import PLATFORMS
 from tests.integration.functions_app import function_client
 

@@ -7,10 +7,10 @@ import json
 import httpx
 import pytest
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.adapters.vendors.linkedin_messaging import LinkedInComments, comment_thread
-from shared.support.inbound import conversation_key
+from shared.core.messages import conversation_key
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 from shared.support.outbound import SentReply
 from tests.unit.vendor_replay import Replay, payload
 

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from shared.adapters.vendors.errors import VendorRetryableError
 from shared.adapters.vendors.linkedin_messaging import LinkedInComments
 from shared.adapters.vendors.slack import SlackClient
 from shared.adapters.vendors.tiktok_messaging import TikTokMessaging
 from shared.adapters.vendors.zendesk import ZendeskClient
+from shared.http.errors import VendorRetryableError
 from shared.support.outbound import (
     InvalidConversationKeyError,
     LocalNotifier,
@@ -24,12 +24,10 @@ from shared.support.outbound import (
     RateLimitedReplySender,
     ReplySender,
     SentReply,
-    escalation_tickets_for,
-    notifier_for,
-    reply_sender_for,
     split_conversation_key,
 )
 from shared.support.ratelimit import OutboundLimiter, OutboundRateLimited
+from shared.wiring.support import escalation_tickets_for, notifier_for, reply_sender_for
 
 PAYLOADS = Path(__file__).parent / "payloads" / "vendors"
 TIKTOK_KEY = "tiktok:0:1:7418290164882556934:7343915108926244870"

@@ -7,9 +7,9 @@ import json
 import httpx
 import pytest
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.adapters.vendors.slack import SlackClient, SlackNotice
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 from tests.unit.vendor_replay import Replay, payload
 
 TOKEN = "xoxb-7812345678901-7809876543210-Qm3xVb8TzK2LpN5wR9cYdF1a"

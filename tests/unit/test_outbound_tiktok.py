@@ -7,11 +7,11 @@ import json
 import httpx
 import pytest
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.adapters.vendors.tiktok_messaging import TikTokMessaging
-from shared.errors import PermanentError
-from shared.support.inbound import conversation_key
+from shared.core.errors import PermanentError
+from shared.core.messages import conversation_key
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 from shared.support.outbound import InvalidConversationKeyError, SentReply
 from tests.unit.vendor_replay import Replay, payload
 

@@ -8,9 +8,9 @@ import json
 import httpx
 import pytest
 
-from shared.adapters.vendors._http import HttpPolicy
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.adapters.vendors.zendesk import ZendeskClient
+from shared.http.client import HttpPolicy
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 from shared.support.outbound import (
     InvalidConversationKeyError,
     OpenedTicket,

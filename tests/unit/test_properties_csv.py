@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.adapters.csv_source import TABLE_COLUMNS, CsvDataSource, CsvImportError
-from shared.errors import InvalidRequestError
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
+from shared.core.errors import InvalidRequestError
 from tests.unit.fuzzing import fuzz_settings
 
 TABLES = sorted(TABLE_COLUMNS)
@@ -125,7 +125,7 @@ def _cells_of(table: str, column: str) -> st.SearchStrategy[str]:
     return CELLS.get(column, garbage)
 
 
-def load(files: dict[str, str | bytes]) -> SampleDataset | None:
+def load(files: dict[str, str | bytes]) -> Dataset | None:
     """The data set in the files, or None when the import was refused with a clear error."""
     with tempfile.TemporaryDirectory() as directory:
         paths = {}
@@ -146,7 +146,7 @@ def load(files: dict[str, str | bytes]) -> SampleDataset | None:
             return None
 
 
-def assert_consistent(dataset: SampleDataset) -> None:
+def assert_consistent(dataset: Dataset) -> None:
     customer_ids = [c.customer_id for c in dataset.customers]
     assert len(customer_ids) == len(set(customer_ids))
     known = set(customer_ids)

@@ -12,14 +12,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.errors import InvalidRequestError
-from shared.support.inbound import (
-    PARSERS,
-    InboundMessage,
-    StripeEvent,
-    parse_inbound,
-    parse_stripe_event,
-)
+from shared.core.errors import InvalidRequestError
+from shared.core.messages import InboundMessage, StripeEvent
+from shared.support.inbound import PARSERS, parse_inbound, parse_stripe_event
 from tests.unit.fuzzing import fuzz_settings, json_values, mutated, webhook_fixture
 
 PLATFORM_FIXTURES = {

@@ -14,7 +14,7 @@ from shared.app.request_run import StartRunBody
 from shared.app.resolve_conversation import ApproveRequest, ResolveRequest, parse_body
 from shared.app.run_commands import DecisionBody
 from shared.app.status_views import ChatPost
-from shared.errors import InvalidRequestError
+from shared.core.errors import InvalidRequestError
 from shared.web.run_actions import _decision_body
 from tests.unit.fuzzing import fuzz_settings, json_values
 

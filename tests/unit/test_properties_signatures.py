@@ -252,7 +252,7 @@ header_values = st.one_of(
 def test_any_headers_end_in_a_verdict_never_a_crash(
     platform: str, headers: Headers, body: bytes, now: datetime
 ) -> None:
-    from shared.errors import PermanentError
+    from shared.core.errors import PermanentError
 
     try:
         verify(platform, headers, body, "the-secret", now)

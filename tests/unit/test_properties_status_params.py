@@ -21,8 +21,8 @@ from shared.app.status_views import (
     require_chat_id,
     stats_window,
 )
-from shared.errors import InvalidRequestError
-from shared.models import RunStatus
+from shared.core.errors import InvalidRequestError
+from shared.core.models import RunStatus
 from tests.unit.fuzzing import fuzz_settings
 
 # What werkzeug hands over as query values: any text decoded from UTF-8 (no lone surrogates).

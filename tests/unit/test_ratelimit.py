@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from shared.errors import RetryableError
+from shared.core.errors import RetryableError
 from shared.support.ratelimit import (
     OutboundLimiter,
     OutboundRateLimited,

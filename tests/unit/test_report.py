@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.app.report import REPORT_ARTIFACT, build_run_report
-from shared.models import RunDoc, TaskDoc, TaskStatus
+from shared.core.documents import RunDoc, TaskDoc
+from shared.core.models import TaskStatus
+from shared.workflows.report import REPORT_ARTIFACT, build_run_report
 
 NOW = datetime(2026, 11, 16, 8, 5, tzinfo=UTC)
 OFFLINE_NOTE = "Prose written by the offline provider"

@@ -7,19 +7,15 @@ from time import perf_counter
 
 import pytest
 
-from shared.sample_data import (
-    ACQUISITION_CHANNELS,
-    SampleDataset,
-    generate_sample_dataset,
-    month_key,
-)
+from shared.adapters.sample_source import generate_sample_dataset
+from shared.core.dataset import ACQUISITION_CHANNELS, Dataset, month_key
 
 AS_OF = date(2026, 11, 16)
 PERIOD_START = date(2025, 11, 1)  # first day of the month twelve months before AS_OF's month
 
 
 @pytest.fixture(scope="module")
-def dataset() -> SampleDataset:
+def dataset() -> Dataset:
     return generate_sample_dataset()
 
 
@@ -31,13 +27,13 @@ def test_same_arguments_give_byte_identical_datasets() -> None:
     assert first.model_dump_json() == second.model_dump_json()
 
 
-def test_defaults_are_as_documented(dataset: SampleDataset) -> None:
+def test_defaults_are_as_documented(dataset: Dataset) -> None:
     assert dataset.as_of == AS_OF
     assert dataset.seed == 7
     assert len(dataset.customers) == 400
 
 
-def test_a_different_seed_gives_a_different_dataset(dataset: SampleDataset) -> None:
+def test_a_different_seed_gives_a_different_dataset(dataset: Dataset) -> None:
     other = generate_sample_dataset(seed=8)
 
     assert other.orders != dataset.orders
@@ -53,7 +49,7 @@ def test_generation_is_fast() -> None:
     assert elapsed < 0.5
 
 
-def test_every_date_lies_inside_the_period(dataset: SampleDataset) -> None:
+def test_every_date_lies_inside_the_period(dataset: Dataset) -> None:
     end_of_as_of = datetime.combine(AS_OF, time(23, 59, 59), UTC)
     start_of_period = datetime.combine(PERIOD_START, time(0, 0), UTC)
 
@@ -64,7 +60,7 @@ def test_every_date_lies_inside_the_period(dataset: SampleDataset) -> None:
     assert max(order.order_date for order in dataset.orders) <= AS_OF
 
 
-def test_orders_and_tickets_belong_to_existing_customers(dataset: SampleDataset) -> None:
+def test_orders_and_tickets_belong_to_existing_customers(dataset: Dataset) -> None:
     signup_by_id = {customer.customer_id: customer.signup_date for customer in dataset.customers}
 
     assert all(order.customer_id in signup_by_id for order in dataset.orders)
@@ -72,7 +68,7 @@ def test_orders_and_tickets_belong_to_existing_customers(dataset: SampleDataset)
     assert all(ticket.customer_id in signup_by_id for ticket in dataset.tickets)
 
 
-def test_ids_and_emails_are_unique(dataset: SampleDataset) -> None:
+def test_ids_and_emails_are_unique(dataset: Dataset) -> None:
     customer_ids = [customer.customer_id for customer in dataset.customers]
     emails = [customer.email for customer in dataset.customers]
     order_ids = [order.order_id for order in dataset.orders]
@@ -86,7 +82,7 @@ def test_ids_and_emails_are_unique(dataset: SampleDataset) -> None:
     assert all(email.split("@")[1].startswith("example.") for email in emails)
 
 
-def test_orders_are_positive_euro_cents_in_date_order(dataset: SampleDataset) -> None:
+def test_orders_are_positive_euro_cents_in_date_order(dataset: Dataset) -> None:
     dates = [order.order_date for order in dataset.orders]
 
     assert all(order.amount_cents > 0 for order in dataset.orders)
@@ -94,7 +90,7 @@ def test_orders_are_positive_euro_cents_in_date_order(dataset: SampleDataset) ->
     assert dates == sorted(dates)
 
 
-def test_spend_covers_every_month_and_channel_once(dataset: SampleDataset) -> None:
+def test_spend_covers_every_month_and_channel_once(dataset: Dataset) -> None:
     expected_months = [f"2025-{m:02d}" for m in (11, 12)] + [f"2026-{m:02d}" for m in range(1, 12)]
     keys = [(row.month, row.channel) for row in dataset.channel_spend]
 
@@ -102,14 +98,14 @@ def test_spend_covers_every_month_and_channel_once(dataset: SampleDataset) -> No
     assert all(row.spend_cents > 0 for row in dataset.channel_spend)
 
 
-def test_current_month_spend_is_prorated(dataset: SampleDataset) -> None:
+def test_current_month_spend_is_prorated(dataset: Dataset) -> None:
     spend = {(row.month, row.channel): row.spend_cents for row in dataset.channel_spend}
 
     # 16 of November's 30 days have passed; noise is only +-10 %, so half a month is lower.
     assert all(spend[("2026-11", c)] < spend[("2026-10", c)] for c in ACQUISITION_CHANNELS)
 
 
-def test_holiday_months_sell_more_than_summer(dataset: SampleDataset) -> None:
+def test_holiday_months_sell_more_than_summer(dataset: Dataset) -> None:
     orders_per_month: dict[str, int] = {}
     for order in dataset.orders:
         key = month_key(order.order_date)
@@ -119,7 +115,7 @@ def test_holiday_months_sell_more_than_summer(dataset: SampleDataset) -> None:
     assert orders_per_month["2025-12"] > orders_per_month["2026-01"]
 
 
-def test_some_customers_have_churned_and_some_are_new(dataset: SampleDataset) -> None:
+def test_some_customers_have_churned_and_some_are_new(dataset: Dataset) -> None:
     last_order: dict[str, date] = {}
     for order in dataset.orders:
         last_order[order.customer_id] = order.order_date
@@ -131,7 +127,7 @@ def test_some_customers_have_churned_and_some_are_new(dataset: SampleDataset) ->
     assert 0.5 < len(signed_up_in_period) / len(dataset.customers) < 0.9
 
 
-def test_tickets_are_well_formed(dataset: SampleDataset) -> None:
+def test_tickets_are_well_formed(dataset: Dataset) -> None:
     categories = {ticket.category for ticket in dataset.tickets}
     created = [ticket.created_at for ticket in dataset.tickets]
 
@@ -142,7 +138,7 @@ def test_tickets_are_well_formed(dataset: SampleDataset) -> None:
     assert created == sorted(created)
 
 
-def test_the_billing_incident_shows_in_the_last_week(dataset: SampleDataset) -> None:
+def test_the_billing_incident_shows_in_the_last_week(dataset: Dataset) -> None:
     incident_day = date(2026, 11, 13)
     billing_from_incident = [
         t
@@ -176,6 +172,6 @@ def test_negative_customer_count_is_rejected() -> None:
         generate_sample_dataset(customers=-1)
 
 
-def test_rows_are_frozen(dataset: SampleDataset) -> None:
+def test_rows_are_frozen(dataset: Dataset) -> None:
     with pytest.raises(ValueError, match="frozen"):
         dataset.orders[0].amount_cents = 1  # type: ignore[misc]

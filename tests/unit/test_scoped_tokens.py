@@ -7,13 +7,13 @@ import json
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from shared.config import Settings
 from shared.security.tokens import (
     Principal,
     SessionCodec,
     TokenTable,
     bearer_token,
 )
+from shared.wiring.settings import Settings
 
 ALICE = "act-token-alice-0001"
 DASH = "read-token-dash-0001"

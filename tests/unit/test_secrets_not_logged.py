@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.config import Settings
-from shared.log import CloudLoggingFormatter
+from shared.core.log import CloudLoggingFormatter
+from shared.wiring.settings import Settings
 
 # Settings that hold a secret without being typed SecretStr at the top level.
 TOKEN_SETTINGS = {"api_token", "status_tokens", "tracking_keys"}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.errors import InvalidRequestError, UnauthorizedError
+from shared.core.errors import InvalidRequestError, UnauthorizedError
 from shared.security.signatures import (
     MalformedSignatureError,
     MissingSignatureError,

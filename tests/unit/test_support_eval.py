@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulators.cli import main
-from shared.support.evaluate import evaluate_messages, score
+from shared.cli.support_eval import evaluate_messages, score
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = ROOT / "kb" / "eval" / "messages.jsonl"

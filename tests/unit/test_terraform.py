@@ -17,7 +17,7 @@ import hcl2
 import pytest
 
 from shared.adapters.firestore_indexes import COMPOSITE_INDEXES
-from shared.config import Settings
+from shared.wiring.settings import Settings
 
 TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "infra" / "terraform"
 TERRAFORM_BIN = Path("/usr/local/bin/terraform")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import UnauthorizedError
+from shared.core.errors import UnauthorizedError
 from shared.security.tokens import require_bearer
 
 TOKEN = "s3cret-token-0042"

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, available_timezones
 import pytest
 from croniter import croniter
 
-from shared.models import RunRequest
-from shared.topology import (
+from shared.core.messages import RunRequest
+from shared.core.topology import (
     ALL_AGENTS,
     TOPOLOGY,
     Function,
@@ -41,6 +41,7 @@ def test_each_consumer_reads_the_topic_it_is_meant_to() -> None:
         "supervisor-sweeper": "sweeps",
         "profiles": "events",
         "supervisor-segments": "segment-changes",
+        "support-messages": "support-messages",
         **{f"agent-{agent}": f"agent-{agent}" for agent in ALL_AGENTS},
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.topology import TOPOLOGY
+from shared.core.topology import TOPOLOGY
 
 TOPOLOGY_JSON = Path(__file__).resolve().parents[2] / "infra" / "terraform" / "topology.json"
 

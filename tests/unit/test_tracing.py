@@ -13,9 +13,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from shared.envelope import Delivery
-from shared.log import CloudLoggingFormatter
-from shared.tracing import (
+from shared.core.envelope import Delivery
+from shared.core.log import CloudLoggingFormatter
+from shared.core.tracing import (
     JsonlSpanExporter,
     configure_tracing,
     current_ids,
@@ -96,7 +96,7 @@ def test_the_local_exporter_writes_one_json_line_per_span_with_its_parent(tmp_pa
 def test_a_log_line_in_a_span_carries_the_trace_beside_the_run_and_task(
     finished: InMemorySpanExporter,
 ) -> None:
-    from shared.log import log_context
+    from shared.core.log import log_context
 
     formatter = CloudLoggingFormatter("agent-finance", project="demo-project")
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "wrote", (), None)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from shared.errors import UnauthorizedError
+from shared.core.errors import UnauthorizedError
 from shared.tracking.ingest import seconds_until_next_day
 from shared.tracking.keys import TrackingKeySpec, TrackingKeyTable
 from shared.tracking.models import BatchBody, TrackBody, accept_item

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from shared.tracking.membership import Membership, SegmentChange
+from shared.core.messages import SegmentChange
+from shared.tracking.membership import Membership
 from shared.tracking.segments import (
     MAX_WINDOW_DAYS,
     ProfileFacts,

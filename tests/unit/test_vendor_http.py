@@ -14,7 +14,7 @@ from shared.adapters.vendors import (
     VendorRetryableError,
     parse_retry_after,
 )
-from shared.adapters.vendors._http import VendorHttp
+from shared.http.client import VendorHttp
 from tests.unit.vendor_replay import Replay
 
 

@@ -16,7 +16,7 @@ from shared.adapters.vendors import (
     VendorRetryableError,
 )
 from shared.adapters.vendors.hubspot import order_from_deal
-from shared.sample_data import Customer, Order
+from shared.core.dataset import Customer, Order
 from tests.unit.vendor_replay import Replay, payload
 
 TOKEN = "pat-eu1-00000000-1111-2222-3333-444444444444"

@@ -18,7 +18,7 @@ from shared.adapters.vendors import (
     google_token_provider,
 )
 from shared.adapters.vendors.sheets import CellValue
-from shared.sample_data import Customer, Order
+from shared.core.dataset import Customer, Order
 from tests.unit.vendor_replay import Replay, payload
 
 SHEET_ID = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"

@@ -18,8 +18,8 @@ from shared.adapters.vendors import (
     stripe_dataset,
 )
 from shared.adapters.vendors.stripe import StripeCharge, StripeSubscription
-from shared.errors import PermanentError, RetryableError
-from shared.sample_data import Customer, Order, Subscription
+from shared.core.dataset import Customer, Order, Subscription
+from shared.core.errors import PermanentError, RetryableError
 from tests.unit.vendor_replay import Replay, payload
 
 API_KEY = "sk_test_51QxTESTkey0000000000000000"

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.app.run_steps import run_graph
-from shared.models import ApprovalDoc, ApprovalStatus, RunDoc, RunStatus, TaskDoc, TaskStatus
+from shared.core.documents import ApprovalDoc, RunDoc, TaskDoc
+from shared.core.models import ApprovalStatus, RunStatus, TaskStatus
 from shared.workflows.graph import workflow_outline
 from shared.workflows.registry import WORKFLOWS, get_workflow
 from shared.workflows.spec import Step, Workflow

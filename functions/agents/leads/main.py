@@ -3,7 +3,7 @@
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from shared.entrypoints import handle_agent_event
+from shared.wiring.functions import handle_agent_event
 
 
 @functions_framework.cloud_event

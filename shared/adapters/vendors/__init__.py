@@ -2,12 +2,10 @@
 
 Each client takes an optional `httpx.Client` (tests pass one on an `httpx.MockTransport`),
 sends the vendor's documented requests, follows pagination, and raises the errors of
-`shared.adapters.vendors.errors`. The data sources turn what the clients read into the
+`shared.http.errors`. The data sources turn what the clients read into the
 data set the agents analyse (the DataSource port).
 """
 
-from shared.adapters.vendors._http import HttpPolicy, parse_retry_after
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
 from shared.adapters.vendors.hubspot import HubSpotClient, HubSpotDataSource, HubSpotObject
 from shared.adapters.vendors.sheets import (
     AppendResult,
@@ -22,6 +20,8 @@ from shared.adapters.vendors.stripe import (
     StripeMapping,
     stripe_dataset,
 )
+from shared.http.client import HttpPolicy, parse_retry_after
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 
 __all__ = [
     "AppendResult",

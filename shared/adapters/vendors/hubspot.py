@@ -30,9 +30,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.adapters.csv_source import CustomerDefaults, missing_customers, parse_cents
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
-from shared.adapters.vendors.errors import VendorPermanentError
-from shared.sample_data import AcquisitionChannel, Customer, Order, SampleDataset
+from shared.core.dataset import AcquisitionChannel, Customer, Dataset, Order
+from shared.http.client import HttpPolicy, VendorHttp
+from shared.http.errors import VendorPermanentError
 
 HUBSPOT_API = "https://api.hubapi.com"
 VENDOR = "hubspot"
@@ -197,7 +197,7 @@ class HubSpotDataSource:
         self.won_stages = tuple(won_stages)
         self.other_currencies = other_currencies
 
-    def load(self) -> SampleDataset:
+    def load(self) -> Dataset:
         """The portal's contacts and won deals now (as_of: given, else the latest date)."""
         customers = [customer_from_contact(c, self.defaults) for c in self.client.contacts()]
         orders = sorted(
@@ -217,7 +217,7 @@ class HubSpotDataSource:
         as_of = self.as_of or max(days, default=None)
         if as_of is None:
             raise VendorPermanentError(VENDOR, "the portal holds no data to take as_of from")
-        return SampleDataset(as_of=as_of, customers=tuple(customers), orders=tuple(orders))
+        return Dataset(as_of=as_of, customers=tuple(customers), orders=tuple(orders))
 
 
 def customer_from_contact(contact: HubSpotObject, defaults: CustomerDefaults) -> Customer:

@@ -45,12 +45,12 @@ from urllib.parse import quote
 
 import httpx
 
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
-from shared.adapters.vendors.errors import VendorPermanentError
+from shared.http.client import HttpPolicy, VendorHttp
+from shared.http.errors import VendorPermanentError
+from shared.http.linkedin import LINKEDIN_API_VERSION
 from shared.support.outbound import SentReply, thread_of
 
 LINKEDIN_API = "https://api.linkedin.com"
-LINKEDIN_API_VERSION = "202510"
 VENDOR = "linkedin"
 
 _COMMENT_URN_PREFIX = "urn:li:comment:("

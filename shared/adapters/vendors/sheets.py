@@ -30,9 +30,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.adapters.csv_source import CustomerDefaults, TableRows, dataset_from_tables
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
-from shared.adapters.vendors.errors import VendorPermanentError
-from shared.sample_data import SampleDataset
+from shared.core.dataset import Dataset
+from shared.http.client import HttpPolicy, VendorHttp
+from shared.http.errors import VendorPermanentError
 
 SHEETS_API = "https://sheets.googleapis.com"
 SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
@@ -187,7 +187,7 @@ class SheetsDataSource:
         self.defaults = defaults
         self.create_missing_customers = create_missing_customers
 
-    def load(self) -> SampleDataset:
+    def load(self) -> Dataset:
         """The ranges as they are now, as a data set."""
         tables = {
             table: table_rows(self.client.read_range(self.spreadsheet_id, range_a1))

@@ -44,8 +44,8 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
+from shared.http.client import HttpPolicy, VendorHttp
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 
 SLACK_API = "https://slack.com/api"
 VENDOR = "slack"

@@ -36,17 +36,17 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from shared.adapters.csv_source import CustomerDefaults, missing_customers
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
-from shared.adapters.vendors.errors import VendorPermanentError
-from shared.sample_data import (
+from shared.core.dataset import (
     AcquisitionChannel,
     Customer,
+    Dataset,
     Order,
     Plan,
-    SampleDataset,
     Subscription,
     SubscriptionStatus,
 )
+from shared.http.client import HttpPolicy, VendorHttp
+from shared.http.errors import VendorPermanentError
 
 STRIPE_API = "https://api.stripe.com"
 STRIPE_API_VERSION = "2025-03-31.basil"
@@ -274,7 +274,7 @@ class StripeDataSource:
         self.as_of = as_of
         self.mapping = mapping or StripeMapping()
 
-    def load(self) -> SampleDataset:
+    def load(self) -> Dataset:
         """Everything the account holds now, as a data set (as_of: given, else latest date)."""
         return stripe_dataset(
             self.client.customers(),
@@ -292,7 +292,7 @@ def stripe_dataset(
     *,
     mapping: StripeMapping | None = None,
     as_of: date | None = None,
-) -> SampleDataset:
+) -> Dataset:
     """Stripe objects as a data set (see the module docstring for each rule)."""
     mapping = mapping or StripeMapping()
     orders = sorted(
@@ -326,7 +326,7 @@ def stripe_dataset(
     dataset_as_of = as_of or max(days, default=None)
     if dataset_as_of is None:
         raise VendorPermanentError(VENDOR, "the account holds no data to take as_of from")
-    return SampleDataset(
+    return Dataset(
         as_of=dataset_as_of,
         customers=tuple(customer_rows),
         orders=tuple(orders),

@@ -41,8 +41,8 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared.adapters.vendors._http import HttpPolicy, VendorHttp
-from shared.adapters.vendors.errors import VendorPermanentError, VendorRetryableError
+from shared.http.client import HttpPolicy, VendorHttp
+from shared.http.errors import VendorPermanentError, VendorRetryableError
 from shared.support.outbound import SentReply, thread_of
 
 TIKTOK_BUSINESS_API = "https://business-api.tiktok.com"

@@ -1,0 +1,105 @@
+"""`controlroom support eval`: run messages through the same graph the support function runs.
+
+Each message ({"id", "message", ...} per line) gets one JSON object with id, intent, urgent,
+escalate, escalation_reason, confidence, citations and answer. With labels (intent, urgent,
+escalate, expected_articles) `score` computes intent accuracy, escalation recall and
+precision, urgent recall and retrieval hit@3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from shared.agents.support_conversation import SupportContext, build_graph
+from shared.core.agent_settings import resolve_agent_settings
+from shared.kb.ingest import ingest_directory
+from shared.kb.memory import InMemoryKnowledgeStore
+from shared.kb.retrieval import KnowledgeBase
+from shared.llm.offline import OfflineLLM
+from shared.llm.types import LLM
+
+
+def evaluate_messages(
+    messages: Iterable[dict[str, Any]], kb_dir: Path, llm: LLM | None = None
+) -> list[dict[str, Any]]:
+    """Ingest kb_dir into a fresh in-memory store and run every message through the graph."""
+    store = InMemoryKnowledgeStore()
+    ingest_directory(kb_dir, store)
+    settings = resolve_agent_settings("support_reply")
+    context = SupportContext(kb=KnowledgeBase(store), llm=llm or OfflineLLM(), settings=settings)
+    graph = build_graph()
+    results = []
+    for message in messages:
+        state = graph.invoke({"question": message["message"]}, context=context)
+        passages = state.get("passages", [])
+        answer = state.get("answer") if not state.get("escalation_reason") else None
+        cited = sorted({p["source"] for p in passages if answer and f"[{p['n']}]" in answer})
+        results.append(
+            {
+                "id": message["id"],
+                "intent": state["classification"]["intent"],
+                "urgent": state["classification"]["urgent"],
+                "escalate": bool(state.get("escalation_reason")),
+                "escalation_reason": state.get("escalation_reason"),
+                "confidence": state.get("confidence"),
+                "citations": cited,
+                "retrieved": [p["source"] for p in passages],
+                "answer": answer,
+            }
+        )
+    return results
+
+
+def score(labelled: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Accuracy, recall and precision of the results against the labels."""
+    by_id = {r["id"]: r for r in results}
+    pairs = [(m, by_id[m["id"]]) for m in labelled]
+    n = len(pairs)
+    escalate_true = [r["escalate"] for m, r in pairs if m["escalate"]]
+    escalated = [m["escalate"] for m, r in pairs if r["escalate"]]
+    urgent = [r["escalate"] for m, r in pairs if m["urgent"]]
+    answerable = [(m, r) for m, r in pairs if m.get("expected_articles")]
+    hits = [bool(set(r["retrieved"]) & set(m["expected_articles"])) for m, r in answerable]
+    return {
+        "messages": n,
+        "intent_accuracy": round(sum(m["intent"] == r["intent"] for m, r in pairs) / n, 3),
+        "escalation_recall": _ratio(sum(escalate_true), len(escalate_true)),
+        "escalation_precision": _ratio(sum(escalated), len(escalated)),
+        "urgent_escalated": f"{sum(urgent)}/{len(urgent)}",
+        "retrieval_hit_at_3": _ratio(sum(hits), len(hits)),
+    }
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def add_support_parser(subparsers: Any) -> None:
+    """`support eval MESSAGES.jsonl --kb DIR [--json] [--score]`."""
+    support = subparsers.add_parser("support", help="the support agent, offline")
+    commands = support.add_subparsers(dest="support_command", required=True)
+    evaluate = commands.add_parser("eval", help="run labelled messages through the support graph")
+    evaluate.add_argument("messages", type=Path)
+    evaluate.add_argument("--kb", type=Path, required=True, help="folder of articles")
+    evaluate.add_argument("--json", action="store_true", help="one JSON object per message")
+    evaluate.add_argument("--score", action="store_true", help="print metrics against labels")
+
+
+def run_support(args: argparse.Namespace) -> int:
+    """Run `support eval`."""
+    lines = args.messages.read_text(encoding="utf-8").splitlines()
+    messages = [json.loads(line) for line in lines if line.strip()]
+    results = evaluate_messages(messages, args.kb)
+    if args.score:
+        print(json.dumps(score(messages, results), indent=2))
+        return 0
+    for result in results:
+        shown = {k: v for k, v in result.items() if k != "retrieved"}
+        print(json.dumps(shown, ensure_ascii=False) if args.json else f"{shown['id']}: {shown}")
+    sys.stdout.flush()
+    return 0

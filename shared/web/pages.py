@@ -1,0 +1,129 @@
+"""What every status-page handler answers with: HTML from templates/ with the security
+headers and script nonce, a 303 after a form post, and the request body read as fields."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import cache
+from typing import Any
+
+import flask
+import jinja2
+
+from shared.core.errors import (
+    InvalidRequestError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
+from shared.web import access
+from shared.web.responses import json_response
+
+FORM_TYPES = access.FORM_TYPES
+
+
+_NONCE_KEY = "controlroom.csp_nonce"
+
+
+# No script runs unless the page gave it this response's nonce; nothing may frame the page.
+CSP = (
+    "default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("shared.web", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+    )
+
+
+def _csp_nonce() -> str:
+    if not flask.has_request_context():
+        return secrets.token_urlsafe(16)
+    environ = flask.request.environ
+    if _NONCE_KEY not in environ:
+        environ[_NONCE_KEY] = secrets.token_urlsafe(16)
+    return str(environ[_NONCE_KEY])
+
+
+def render_html(template: str, status: int = 200, **context: Any) -> flask.Response:
+    """A page rendered from templates/, with the signed-in principal, its anti-forgery token
+    and the script nonce available to the template, and the security headers set."""
+    principal = access.current_principal(flask.request) if flask.has_request_context() else None
+    nonce = _csp_nonce()
+    defaults: dict[str, Any] = {
+        "principal": principal,
+        "can_act": bool(principal and principal.can("act")),
+        "csrf_token": access.csrf_token(principal),
+        "open_mode": access.open_mode(),
+    }
+    body = _templates().get_template(template).render({**defaults, **context, "csp_nonce": nonce})
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": CSP.format(nonce=nonce)}
+    headers["Cache-Control"] = "no-store"
+    return flask.Response(body, status=status, mimetype="text/html", headers=headers)
+
+
+def wants_html(request: flask.Request, as_json: bool = False) -> bool:
+    """Whether the client is a browser that prefers HTML (its Accept header says so) and did
+    not ask for /api; programs without an Accept header get JSON."""
+    if as_json:
+        return False
+    accept = request.accept_mimetypes
+    return accept["text/html"] > accept["application/json"]
+
+
+def action_response(
+    request: flask.Request, as_json: bool, body: dict[str, Any], location: str
+) -> flask.Response:
+    """The answer to a successful POST: back to `location` (303) for a browser's form, else
+    the JSON body."""
+    if wants_html(request, as_json) and request.mimetype in FORM_TYPES:
+        return see_other(location)
+    return json_response(body)
+
+
+def see_other(location: str) -> flask.Response:
+    """A 303 to `location` (after a form post: the browser GETs the page again)."""
+    return flask.Response(status=303, headers={"Location": location})
+
+
+def body_fields(request: flask.Request, limit: int, forms: bool = True) -> dict[str, object]:
+    """The body as fields: a JSON object, or (when `forms`) form fields; empty is {}.
+
+    The anti-forgery field is dropped: require_scope checked it already.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLargeError(f"body larger than {limit} bytes")
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise PayloadTooLargeError(f"body larger than {limit} bytes")
+    if request.mimetype == "application/json":
+        try:
+            parsed = json.loads(raw)
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors; so is an integer over
+        # sys.get_int_max_str_digits(), and nesting too deep to load is a RecursionError.
+        except (ValueError, RecursionError) as exc:
+            raise InvalidRequestError(f"malformed JSON: {exc}") from exc
+        if not isinstance(parsed, dict):
+            raise InvalidRequestError("body must be a JSON object")
+        parsed.pop(access.CSRF_FIELD, None)
+        return parsed
+    if forms and request.mimetype in FORM_TYPES:
+        fields: dict[str, object] = dict(request.form.items())
+        fields.pop(access.CSRF_FIELD, None)
+        return fields
+    if forms and not raw:
+        return {}
+    accepted = "application/json" + (" or a form" if forms else "")
+    raise UnsupportedMediaTypeError(f"Content-Type must be {accepted}")
