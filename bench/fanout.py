@@ -23,13 +23,15 @@ from bench.measure import BenchReport, CaseResult, ratio
 from emulators.smtp_sink import SmtpSink
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.sample_source import SampleDataSource
-from shared.agents.steps import StepContext, step_handler
+from shared.agents.registry import step_handler
+from shared.agents.steps import StepContext
 from shared.app.orchestrate import record_task_result, start_run
-from shared.app.run_agent import AgentOutcome, StepRecorder, run_agent_task
+from shared.app.run_agent import run_agent_task
 from shared.app.run_commands import DecisionBody, carry_out, decide_approval
 from shared.core.agent_settings import resolve_agent_settings
 from shared.core.messages import AgentTask, RunCommand, RunRequest, TaskResult
 from shared.core.models import Message, RunStatus
+from shared.core.ports import AgentOutcome, StepRecorder
 from shared.email.smtp import SmtpEmailSender
 from shared.llm.offline import OfflineLLM
 

@@ -1,32 +1,69 @@
-"""Which graph runs for which agent, and how a task's outcome is shaped."""
+"""What runs a task: the step handler listed for its workflow step, else its agent's analysis
+graph; and how a graph's outcome is shaped."""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
+from shared.agents import (
+    ad_steps,
+    finance,
+    insights,
+    lead_steps,
+    marketing,
+    support,
+    winback_steps,
+)
 from shared.agents.analysis_graph import AgentContext
-from shared.app.run_agent import AgentOutcome, StepRecorder
+from shared.agents.steps import StepHandler
 from shared.core.agent_settings import AgentSettings
 from shared.core.errors import PermanentError
 from shared.core.messages import AgentTask
 from shared.core.models import LlmUsage
-from shared.core.ports import DataSource
-from shared.core.topology import AGENTS
+from shared.core.ports import AgentOutcome, DataSource, StepRecorder
 from shared.llm.types import LLM
+
+ANALYSIS_GRAPHS: dict[str, Callable[[], CompiledStateGraph[Any, Any, Any, Any]]] = {
+    "marketing": marketing.build_graph,
+    "finance": finance.build_graph,
+    "insights": insights.build_graph,
+    "support": support.build_graph,
+}
+"""The agents with an analysis graph (analyse with code, then write with the LLM)."""
+
+STEP_HANDLERS: dict[tuple[str, str], StepHandler] = {
+    ("winback", "select"): winback_steps.select_customers,
+    ("winback", "draft"): winback_steps.draft_email,
+    ("winback", "estimate"): winback_steps.estimate_campaign,
+    ("winback", "send"): winback_steps.send_email,
+    ("growth", "refresh"): lead_steps.refresh_growth_data,
+    ("growth", "score"): lead_steps.score_leads,
+    ("growth", "draft"): ad_steps.draft_campaigns,
+    ("growth", "publish"): ad_steps.publish_campaign,
+    ("ad_performance", "pull"): ad_steps.pull_performance,
+    ("ad_performance", "review"): ad_steps.review_campaigns,
+    ("ad_performance", "apply"): ad_steps.apply_budget_change,
+}
+"""The handler of each workflow step whose work is not an agent's analysis graph, by
+(workflow, step); the other task steps (the weekly analyses, the growth brief) run the graph."""
+
+
+def step_handler(task: AgentTask) -> StepHandler | None:
+    """The handler of the task's workflow step, or None for the agent's analysis graph."""
+    return STEP_HANDLERS.get((task.workflow, task.step))
 
 
 @cache
 def agent_graph(agent: str) -> CompiledStateGraph[Any, Any, Any, Any]:
     """The compiled graph of `agent` (built once per process, on first use)."""
-    if agent not in AGENTS:
-        raise PermanentError(f"unknown agent {agent!r}")
-    module = importlib.import_module(f"shared.agents.{agent}")
-    graph: CompiledStateGraph[Any, Any, Any, Any] = module.build_graph()
-    return graph
+    build = ANALYSIS_GRAPHS.get(agent)
+    if build is None:
+        raise PermanentError(f"agent {agent!r} has no analysis graph")
+    return build()
 
 
 def _describe_step(node: str, update: dict[str, Any]) -> str:

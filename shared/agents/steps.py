@@ -1,23 +1,20 @@
-"""What a workflow step's handler gets to work one task, and how it is looked up."""
+"""What a workflow step's handler gets to work one task (the handlers are listed in
+shared.agents.registry)."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from shared.app.run_agent import AgentOutcome, StepRecorder
 from shared.core.agent_settings import AgentSettings
 from shared.core.errors import PermanentError
 from shared.core.messages import AgentTask
 from shared.core.models import LlmUsage
-from shared.core.ports import DataSource, Store
+from shared.core.ports import AgentOutcome, DataSource, StepRecorder, Store
 from shared.llm.templates import render
 from shared.llm.types import LLM, Completion, CompletionRequest
-from shared.workflows.registry import get_workflow
 
 
 def _not_wired() -> Any:
@@ -73,16 +70,3 @@ def usage_of(completions: list[Completion]) -> LlmUsage:
             for c in completions
         ]
     )
-
-
-@cache
-def _import(path: str) -> StepHandler:
-    module, _, name = path.partition(":")
-    handler: StepHandler = getattr(importlib.import_module(module), name)
-    return handler
-
-
-def step_handler(task: AgentTask) -> StepHandler | None:
-    """The handler the task's workflow step names, or None for the agent's analysis graph."""
-    step = next((s for s in get_workflow(task.workflow).steps if s.name == task.step), None)
-    return _import(step.handler) if step and step.handler else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,24 +12,13 @@ from shared.core.documents import TaskDoc
 from shared.core.errors import PermanentError
 from shared.core.messages import AgentTask, TaskResult
 from shared.core.models import LlmUsage, TaskStatus
-from shared.core.ports import Bus, Store
+from shared.core.ports import AgentRunner, Bus, Store
 from shared.core.topology import TASK_RESULTS_TOPIC
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class AgentOutcome:
-    """What an agent produced for a task: its output document and the LLM usage."""
-
-    output: dict[str, Any]
-    usage: LlmUsage
-
-
-StepRecorder = Callable[[str, str], None]
 """Called by an agent after each step of its graph with (step name, what it did)."""
-
-AgentRunner = Callable[[AgentTask, StepRecorder], AgentOutcome]
 
 
 def run_agent_task(

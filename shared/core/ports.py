@@ -23,7 +23,7 @@ from shared.core.documents import (
     TicketDoc,
 )
 from shared.core.effects import EffectLedger
-from shared.core.messages import InboundMessage, StripeEvent
+from shared.core.messages import AgentTask, InboundMessage, StripeEvent
 from shared.core.models import ApprovalStatus, LlmUsage, Message, RunStatus, TaskStatus
 
 Clock = Callable[[], datetime]
@@ -293,3 +293,17 @@ class ConversationStore(EffectLedger, Protocol):
     def escalated_message_ids(self, since: datetime) -> set[str]:
         """The ids of the messages tickets were opened for at or after `since`."""
         ...
+
+
+@dataclass(frozen=True)
+class AgentOutcome:
+    """What an agent produced for a task: its output document and the LLM usage."""
+
+    output: dict[str, Any]
+    usage: LlmUsage
+
+
+StepRecorder = Callable[[str, str], None]
+
+
+AgentRunner = Callable[[AgentTask, StepRecorder], AgentOutcome]

@@ -1,4 +1,4 @@
-"""What the lead-scoring handlers (shared/agents/leads.py) depend on."""
+"""What the lead-scoring handlers (shared/agents/lead_steps.py) depend on."""
 
 from __future__ import annotations
 

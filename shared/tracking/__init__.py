@@ -14,9 +14,10 @@
     recommendations.py    popularity and item-to-item co-occurrence (`refresh_recommendations`)
     firestore.py          Firestore adapters: quota, profiles, recommendations
     firestore_segments.py Firestore adapter: segment memberships
-    wiring.py             the adapters built from settings, and `refresh_segments_now()` /
-                          `refresh_recommendations_now()` (the two hourly jobs, callable anywhere)
-    web.py                the /v1/... routes of the webhooks function
+
+The adapters are built from settings in shared/wiring/tracking.py, with
+`refresh_segments_now()` and `refresh_recommendations_now()` (the two hourly jobs); the
+/v1/... routes of the webhooks function are shared/web/tracking.py.
 
 Pure modules (keys, models, ingest, profiles, segments, membership, recommendations) import
 no cloud client; they take ports, which the firestore*.py adapters implement.

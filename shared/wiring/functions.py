@@ -99,8 +99,8 @@ def agent_runner(agent: str) -> Callable[[AgentTask, Any], Any]:
     """
     from shared.adapters.faults import with_faults
     from shared.adapters.last_good import LastGoodDataSource
-    from shared.agents.registry import run_analysis_agent
-    from shared.agents.steps import StepContext, step_handler
+    from shared.agents.registry import run_analysis_agent, step_handler
+    from shared.agents.steps import StepContext
     from shared.core.agent_settings import resolve_agent_settings
     from shared.core.ports import DataSource
     from shared.wiring.ads import ad_ports

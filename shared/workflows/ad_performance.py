@@ -22,8 +22,6 @@ from shared.core.documents import Artifact, RunDoc, TaskDoc
 from shared.core.models import TaskStatus
 from shared.workflows.spec import RunHistory, RunOutcome, Step, TaskSpec, Workflow
 
-ADS = "shared.agents.ads"
-
 
 def plan_pulls(run: RunDoc, history: RunHistory) -> list[TaskSpec]:
     """One ads task per platform."""
@@ -127,7 +125,6 @@ AD_PERFORMANCE = Workflow(
             title="Pull each platform's figures",
             agents=("ads",),
             plan=plan_pulls,
-            handler=f"{ADS}:pull_performance",
             allow_failures=True,
         ),
         Step(
@@ -135,7 +132,6 @@ AD_PERFORMANCE = Workflow(
             title="Judge the campaigns",
             agents=("ads",),
             plan=plan_review,
-            handler=f"{ADS}:review_campaigns",
         ),
         Step(
             name="approve",
@@ -149,7 +145,6 @@ AD_PERFORMANCE = Workflow(
             title="Apply each approved budget once",
             agents=("ads",),
             plan=plan_changes,
-            handler=f"{ADS}:apply_budget_change",
         ),
     ),
     report=report_performance,

@@ -24,8 +24,6 @@ from shared.core.models import TaskStatus
 from shared.tracking.segments import bundled_segments
 from shared.workflows.spec import RunHistory, RunOutcome, Step, TaskSpec, Workflow
 
-LEADS = "shared.agents.leads"
-ADS = "shared.agents.ads"
 PREVIEW_LEADS = 5
 
 
@@ -201,14 +199,12 @@ GROWTH = Workflow(
             title="Refresh segments and recommendations",
             agents=("leads",),
             plan=plan_refresh,
-            handler=f"{LEADS}:refresh_growth_data",
         ),
         Step(
             name="score",
             title="Score leads",
             agents=("leads",),
             plan=plan_scores,
-            handler=f"{LEADS}:score_leads",
         ),
         Step(name="brief", title="Marketing brief", agents=("marketing",), plan=plan_brief),
         Step(
@@ -216,7 +212,6 @@ GROWTH = Workflow(
             title="Draft campaigns per platform",
             agents=("ads",),
             plan=plan_drafts,
-            handler=f"{ADS}:draft_campaigns",
         ),
         Step(
             name="approve",
@@ -230,7 +225,6 @@ GROWTH = Workflow(
             title="Publish each approved campaign once",
             agents=("ads",),
             plan=plan_publishing,
-            handler=f"{ADS}:publish_campaign",
         ),
     ),
     report=report_growth,

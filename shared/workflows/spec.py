@@ -7,8 +7,10 @@ person approves, rejects or lets the request expire. The supervisor's engine
 (shared.app.orchestrate) knows only these two shapes, so a new workflow is one new module.
 
 Planners and proposals are pure functions of the run and the tasks of earlier steps; the work
-of a task is done by the agent named on it, through the handler named here (imported lazily,
-by dotted path, so a function imports only what it runs).
+of a task is done by the agent named on it, in that agent's function: the step handler that
+shared.agents.registry.STEP_HANDLERS lists for (workflow, step), else the agent's own
+analysis graph. A declaration imports no agent, so the webhooks and status functions, which
+read declarations, do not load the agents' libraries.
 """
 
 from __future__ import annotations
@@ -50,8 +52,7 @@ Proposal = Callable[[RunDoc, RunHistory], dict[str, Any]]
 class Step:
     """One step of a workflow.
 
-    kind="tasks": `plan` gives the tasks; `handler` ("module:function") does one task's work
-    in the agent's function, or None for the agent's own analysis graph. With
+    kind="tasks": `plan` gives the tasks, which the agents named in `agents` work. With
     `allow_failures`, a failed task (one customer's draft) drops out instead of failing the
     run. kind="approval": `propose` describes what approval would do; nobody deciding within
     `expires_after_s` cancels the run; when `needed` says there is nothing to decide (no
@@ -63,7 +64,6 @@ class Step:
     kind: Literal["tasks", "approval"] = "tasks"
     agents: tuple[str, ...] = ()  # the agents its tasks go to
     plan: Planner | None = None
-    handler: str | None = None
     allow_failures: bool = False
     propose: Proposal | None = None
     expires_after_s: int = 72 * 3600

@@ -21,7 +21,6 @@ from shared.core.documents import Artifact, RunDoc, TaskDoc
 from shared.core.models import TaskStatus
 from shared.workflows.spec import RunHistory, RunOutcome, Step, TaskSpec, Workflow
 
-HANDLERS = "shared.agents.winback"
 PREVIEW_DRAFTS = 20
 
 
@@ -142,14 +141,12 @@ WINBACK = Workflow(
             title="Choose churned customers",
             agents=("insights",),
             plan=plan_selection,
-            handler=f"{HANDLERS}:select_customers",
         ),
         Step(
             name="draft",
             title="Draft one email per customer",
             agents=("marketing",),
             plan=plan_drafts,
-            handler=f"{HANDLERS}:draft_email",
             allow_failures=True,
         ),
         Step(
@@ -157,7 +154,6 @@ WINBACK = Workflow(
             title="Estimate cost and ROI",
             agents=("finance",),
             plan=plan_estimate,
-            handler=f"{HANDLERS}:estimate_campaign",
         ),
         Step(
             name="approve",
@@ -170,7 +166,6 @@ WINBACK = Workflow(
             title="Send each email once",
             agents=("marketing",),
             plan=plan_sends,
-            handler=f"{HANDLERS}:send_email",
         ),
     ),
     report=report_campaign,

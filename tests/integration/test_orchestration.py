@@ -18,10 +18,11 @@ from shared.app.orchestrate import (
     record_task_result,
     start_run,
 )
-from shared.app.run_agent import AgentOutcome, StepRecorder, run_agent_task
+from shared.app.run_agent import run_agent_task
 from shared.core.agent_settings import resolve_agent_settings
 from shared.core.messages import AgentTask, RunRequest, TaskResult
 from shared.core.models import RunStatus, TaskStatus
+from shared.core.ports import AgentOutcome, StepRecorder
 from shared.core.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
 from shared.llm.offline import OfflineLLM
 from tests.conftest import Emulators

@@ -10,7 +10,7 @@ import pytest
 from emulators.smtp_sink import SmtpSink
 from shared.adapters.firestore_store import FirestoreStore
 from shared.agents.steps import StepContext
-from shared.agents.winback import send_email
+from shared.agents.winback_steps import send_email
 from shared.core.agent_settings import resolve_agent_settings
 from shared.core.messages import AgentTask
 from shared.email import OutgoingEmail, idempotency_key

@@ -9,12 +9,11 @@ import pytest
 
 from shared.adapters.sample_source import SampleDataSource
 from shared.agents.registry import agent_graph, run_analysis_agent
-from shared.app.run_agent import AgentOutcome
 from shared.core.agent_settings import resolve_agent_settings
 from shared.core.dataset import Dataset
 from shared.core.errors import PermanentError
 from shared.core.messages import AgentTask
-from shared.core.ports import DataSource
+from shared.core.ports import AgentOutcome, DataSource
 from shared.core.topology import AGENTS
 from shared.llm.offline import OfflineLLM
 
@@ -144,7 +143,7 @@ def test_transient_source_failure_is_retried_once_then_raised(
 def test_unknown_agent_is_a_permanent_error() -> None:
     settings = resolve_agent_settings("finance")
 
-    with pytest.raises(PermanentError, match="unknown agent 'legal'"):
+    with pytest.raises(PermanentError, match="agent 'legal' has no analysis graph"):
         run_analysis_agent(task_for("legal"), data=SAMPLE, llm=OfflineLLM(), settings=settings)
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shared.agents.registry import ANALYSIS_GRAPHS, STEP_HANDLERS
 from shared.app.run_steps import run_graph
 from shared.core.documents import ApprovalDoc, RunDoc, TaskDoc
 from shared.core.models import ApprovalStatus, RunStatus, TaskStatus
@@ -70,6 +71,18 @@ def test_every_workflow_declares_distinct_steps_starting_with_tasks() -> None:
     assert sorted(WORKFLOWS) == ["ad_performance", "growth", "weekly_gtm", "winback"]
     assert get_workflow("winback").after("approve") == WINBACK.step("send")
     assert get_workflow("winback").after("send") is None
+
+
+def test_every_task_step_has_its_work_a_handler_or_its_agents_analysis_graph() -> None:
+    task_steps = {
+        (w.name, s.name): s for w in WORKFLOWS.values() for s in w.steps if s.kind == "tasks"
+    }
+    # Every handler is for a task step that exists (a renamed step would silently lose it).
+    assert set(STEP_HANDLERS) <= set(task_steps)
+    without_handler = {key: step for key, step in task_steps.items() if key not in STEP_HANDLERS}
+    assert sorted(without_handler) == [("growth", "brief"), ("weekly_gtm", "analyse")]
+    for step in without_handler.values():
+        assert set(step.agents) <= set(ANALYSIS_GRAPHS)
 
 
 def test_one_draft_task_per_chosen_customer() -> None:

@@ -15,10 +15,10 @@ from datetime import timedelta
 from typing import Any
 
 from shared.agents.steps import StepContext, usage_of
-from shared.app.run_agent import AgentOutcome
 from shared.core.errors import PermanentError
 from shared.core.messages import AgentTask
 from shared.core.models import LlmUsage
+from shared.core.ports import AgentOutcome
 from shared.leads.enrichment import Enrichment, email_domain
 from shared.leads.ports import LeadPorts
 from shared.leads.scoring import LeadPolicy, LeadScore, score_lead

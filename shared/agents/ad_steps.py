@@ -16,12 +16,12 @@ from typing import Any
 from shared.ads.models import Audience, BudgetChange, CampaignDraft, Platform, PublishedCampaign
 from shared.ads.planning import AdCopy, AdPolicy, draft_campaign, review_budgets, split_budget
 from shared.agents.steps import StepContext, drafts_request, usage_of
-from shared.app.run_agent import AgentOutcome
 from shared.core.documents import EffectRecord
 from shared.core.effects import perform_once
 from shared.core.errors import PermanentError
 from shared.core.messages import AgentTask
 from shared.core.models import LlmUsage
+from shared.core.ports import AgentOutcome
 from shared.llm.types import Completion
 
 SETTINGS = "ad_manager"

@@ -16,12 +16,12 @@ from shared.agents.steps import StepContext, drafts_request, usage_of
 from shared.analytics.bgnbd import churn_forecast
 from shared.analytics.transactions import purchases_from_dataset
 from shared.analytics.winback import WinbackAssumptions, winback_offer_roi, winback_targets
-from shared.app.run_agent import AgentOutcome
 from shared.core.documents import EffectRecord
 from shared.core.effects import perform_once
 from shared.core.errors import PermanentError
 from shared.core.messages import AgentTask
 from shared.core.models import LlmUsage
+from shared.core.ports import AgentOutcome
 
 SETTINGS = "winback_email"
 
