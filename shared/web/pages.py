@@ -3,7 +3,6 @@ headers and script nonce, a 303 after a form post, and the request body read as 
 
 from __future__ import annotations
 
-import json
 import secrets
 from functools import cache
 from typing import Any
@@ -12,11 +11,11 @@ import flask
 import jinja2
 
 from shared.core.errors import (
-    InvalidRequestError,
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
 )
 from shared.web import access
+from shared.web.bodies import check_declared_size, json_object
 from shared.web.responses import json_response
 
 FORM_TYPES = access.FORM_TYPES
@@ -103,20 +102,13 @@ def body_fields(request: flask.Request, limit: int, forms: bool = True) -> dict[
 
     The anti-forgery field is dropped: require_scope checked it already.
     """
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLargeError(f"body larger than {limit} bytes")
+    check_declared_size(request, limit)
+    # Read whole and cached: the anti-forgery check may have parsed the form already.
     raw = request.get_data(cache=True)
     if len(raw) > limit:
         raise PayloadTooLargeError(f"body larger than {limit} bytes")
     if request.mimetype == "application/json":
-        try:
-            parsed = json.loads(raw)
-        # JSONDecodeError and UnicodeDecodeError are ValueErrors; so is an integer over
-        # sys.get_int_max_str_digits(), and nesting too deep to load is a RecursionError.
-        except (ValueError, RecursionError) as exc:
-            raise InvalidRequestError(f"malformed JSON: {exc}") from exc
-        if not isinstance(parsed, dict):
-            raise InvalidRequestError("body must be a JSON object")
+        parsed = json_object(raw)
         parsed.pop(access.CSRF_FIELD, None)
         return parsed
     if forms and request.mimetype in FORM_TYPES:

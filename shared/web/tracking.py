@@ -12,7 +12,6 @@ the daily quota (429 with Retry-After). Accepted events are published, then answ
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 import flask
@@ -22,14 +21,13 @@ from shared.core.envelope import describe_validation_error
 from shared.core.errors import (
     InvalidRequestError,
     NotFoundError,
-    PayloadTooLargeError,
-    UnsupportedMediaTypeError,
 )
 from shared.core.models import utcnow
 from shared.tracking.ingest import accept_events
 from shared.tracking.keys import TrackingKey
 from shared.tracking.models import BatchBody, Identifier, IdentifyBody, TrackBody
 from shared.tracking.recommendations import recommend
+from shared.web.bodies import check_declared_size, json_object, read_json_body
 from shared.web.responses import json_response
 from shared.wiring.services import services
 from shared.wiring.tracking import key_table, quota, recommendations
@@ -47,9 +45,9 @@ def handle_tracking_request(request: flask.Request, path: str) -> flask.Response
         if request.method != "POST":
             return json_response({"error": f"{request.method} is not allowed; use POST"}, 405)
         limit = MAX_BATCH_BYTES if path == "/v1/batch" else MAX_ITEM_BYTES
-        _check_declared_size(request, limit)
+        check_declared_size(request, limit)
         key = key_table().authenticate(request.headers.get("Authorization"))
-        payload = _json_object(_body(request, limit))
+        payload = json_object(read_json_body(request, limit))
         items: list[TrackBody | IdentifyBody]
         if path == "/v1/batch":
             body = _validate(BatchBody, payload)
@@ -93,31 +91,6 @@ def _limit(raw: str | None) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 100:
         raise InvalidRequestError("limit: must be a whole number from 1 to 100")
     return int(raw)
-
-
-def _check_declared_size(request: flask.Request, limit: int) -> None:
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLargeError(f"body larger than {limit} bytes")
-
-
-def _body(request: flask.Request, limit: int) -> bytes:
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaTypeError("Content-Type must be application/json")
-    # Read at most one byte over the limit, whatever Content-Length claimed (or chunked).
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
-        raise PayloadTooLargeError(f"body larger than {limit} bytes")
-    return body
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidRequestError(f"malformed JSON: {exc}") from exc
-    if not isinstance(parsed, dict):
-        raise InvalidRequestError("body must be a JSON object")
-    return parsed
 
 
 def _validate(model: type[M], payload: dict[str, Any]) -> M:

@@ -13,7 +13,6 @@ published: size and type are checked first, then the signature, then the payload
 
 from __future__ import annotations
 
-import json
 import logging
 from importlib import resources
 
@@ -25,15 +24,14 @@ from shared.app.request_run import StartRunBody, request_run
 from shared.core.envelope import describe_validation_error
 from shared.core.errors import (
     InvalidRequestError,
-    PayloadTooLargeError,
     PermanentError,
     TooManyRequestsError,
-    UnsupportedMediaTypeError,
 )
 from shared.core.models import utcnow
 from shared.security.ratelimit import CallerLimits, caller_address, caller_limits
 from shared.security.signatures import linkedin_challenge_response, verify_webhook
 from shared.security.tokens import API_TOKEN_NAME, Principal, require_bearer
+from shared.web.bodies import json_object, read_json_body
 from shared.web.cors import preflight_response, with_cors
 from shared.web.responses import error_response, json_response
 from shared.wiring.services import conversations, services
@@ -99,7 +97,7 @@ def _start_run(request: flask.Request) -> flask.Response:
     svc = services()
     require_bearer(request.headers.get("Authorization"), svc.settings.api_token)
     _limits().check("principal", "run API token")
-    body = _json_object(_body(request))
+    body = json_object(read_json_body(request, MAX_BODY_BYTES))
     header_key = request.headers.get("Idempotency-Key")
     if header_key and "idempotency_key" not in body:
         body["idempotency_key"] = header_key
@@ -138,9 +136,9 @@ def _platform_webhook(request: flask.Request, platform: str) -> flask.Response:
         return json_response(linkedin_challenge_response(code, secrets["linkedin"]))
     if request.method != "POST":
         return json_response({"error": f"{request.method} is not allowed here; use POST"}, 405)
-    body = _body(request)
+    body = read_json_body(request, MAX_BODY_BYTES)
     verify_webhook(platform, dict(request.headers), body, secrets, utcnow())
-    payload = _json_object(body)
+    payload = json_object(body)
     if platform == "stripe":
         outcome = ingest_stripe_webhook(payload, store=svc.store, bus=svc.bus, clock=utcnow)
     else:
@@ -148,27 +146,3 @@ def _platform_webhook(request: flask.Request, platform: str) -> flask.Response:
             platform, payload, conversations=conversations(), bus=svc.bus, clock=utcnow
         )
     return json_response({"accepted": outcome.accepted, "duplicates": outcome.duplicates})
-
-
-def _body(request: flask.Request) -> bytes:
-    """The raw body, once its size and content type are acceptable."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise PayloadTooLargeError(f"body larger than {MAX_BODY_BYTES} bytes")
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaTypeError("Content-Type must be application/json")
-    body = request.get_data(cache=True)
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLargeError(f"body larger than {MAX_BODY_BYTES} bytes")
-    return body
-
-
-def _json_object(body: bytes) -> dict[str, object]:
-    try:
-        parsed = json.loads(body)
-    # JSONDecodeError and UnicodeDecodeError are ValueErrors; so is an integer over
-    # sys.get_int_max_str_digits(), and nesting too deep to load is a RecursionError.
-    except (ValueError, RecursionError) as exc:
-        raise InvalidRequestError(f"malformed JSON: {exc}") from exc
-    if not isinstance(parsed, dict):
-        raise InvalidRequestError("body must be a JSON object")
-    return parsed
