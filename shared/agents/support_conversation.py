@@ -1,4 +1,8 @@
-"""The support agent's conversation graph: retrieve → classify → check → generate ⇄ validate.
+"""The support agent's conversation graph: read → retrieve → classify → check → generate ⇄ validate.
+
+`read` takes the message in its thread: its language, and what to search for. A short
+follow-up ("and to Austria?") is searched and classified together with the customer's
+previous turn, so it is understood in context; the answer prompt gets the last turns too.
 
 The graph decides; it has no side effects. The use case (shared/app/answer_message.py)
 sends the reply through an effect record (shared.core.effects) or escalates, so a redelivery never
@@ -21,9 +25,16 @@ from shared.llm.templates import render
 from shared.llm.types import LLM, CompletionRequest
 from shared.support.classify import classify_message
 from shared.support.escalation import EscalationPolicy, escalation_reason
+from shared.support.language import detect_language, language_name
 from shared.support.validate import validate_answer
 
 PASSAGES = 3
+THREAD_TURNS = 6  # the earlier turns the graph reads (and the answer prompt gets)
+FOLLOW_UP_WORDS = 6  # a message of at most this many words after a turn is a follow-up
+OUT_OF_SCOPE_REPLY = (
+    "Thanks for your message! I can help with questions about orders, delivery, returns, "
+    "payments and your account. What can I do for you?"
+)
 
 
 class Retriever(Protocol):
@@ -38,6 +49,9 @@ class SupportState(TypedDict, total=False):
     """What flows through the conversation graph."""
 
     question: str
+    thread: list[dict[str, str]]  # earlier turns, oldest first: {"role", "text"}
+    language: str  # ISO 639-1
+    query: str  # what retrieval and intent read: the question, in context when a follow-up
     classification: dict[str, Any]
     passages: list[dict[str, Any]]
     confidence: float
@@ -57,12 +71,39 @@ class SupportContext:
     settings: AgentSettings
 
 
+_PLEASANTRY = re.compile(
+    r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks?(?: you)?|thank you"
+    r"(?: so much| very much)?|thx|cheers|great|perfect|ok(?:ay)?|bye|goodbye|have a nice day"
+    r"|hallo|bonjour|hola|ciao|danke|merci|gracias|grazie|dank je)\b",
+    re.IGNORECASE,
+)
+
+
+def _pleasantry(text: str) -> bool:
+    """A short greeting or thank-you with no question in it."""
+    return bool(_PLEASANTRY.match(text)) and len(re.findall(r"\w+", text)) <= 8 and "?" not in text
+
+
 def _excerpt(text: str, heading: str | None, sentences: int = 2) -> str:
     body = text.strip()
     if heading and body.startswith(heading):
         body = body[len(heading) :].strip()
     parts = re.split(r"(?<=[.!?])\s+", body)
     return " ".join(parts[:sentences])
+
+
+def read(state: SupportState, runtime: Runtime[SupportContext]) -> dict[str, Any]:
+    """The message's language, and the query: with the previous customer turn when the
+    message is a short follow-up in a thread."""
+    thread = list(state.get("thread") or [])[-THREAD_TURNS:]
+    earlier = [t["text"] for t in thread if t.get("role") == "customer" and t.get("text")]
+    default = detect_language(earlier[-1]) if earlier else "en"
+    question = state["question"]
+    language = detect_language(question, default=default)
+    words = re.findall(r"\w+", question)
+    follow_up = bool(earlier) and len(words) <= FOLLOW_UP_WORDS
+    query = f"{earlier[-1]} {question}" if follow_up else question
+    return {"thread": thread, "language": language, "query": query}
 
 
 def classify(state: SupportState, runtime: Runtime[SupportContext]) -> dict[str, Any]:
@@ -80,7 +121,7 @@ def classify(state: SupportState, runtime: Runtime[SupportContext]) -> dict[str,
 
 def retrieve(state: SupportState, runtime: Runtime[SupportContext]) -> dict[str, Any]:
     """The passages of the knowledge base that best match the message."""
-    found = runtime.context.kb.retrieve(state["question"], PASSAGES)
+    found = runtime.context.kb.retrieve(state.get("query") or state["question"], PASSAGES)
     passages = [
         {
             "n": hit.rank,
@@ -108,6 +149,20 @@ def check(state: SupportState, runtime: Runtime[SupportContext]) -> dict[str, An
     classification = Classification.model_validate(state["classification"])
     confidence = state["confidence"] if state.get("passages") else 0.0
     reason = escalation_reason(state["question"], classification, confidence, policy)
+    low_confidence_only = escalation_reason(state["question"], classification, 1.0, policy) is None
+    if reason and low_confidence_only and _pleasantry(state["question"]):
+        # A greeting or a thank-you: nothing for a person to do; the agent says what it can
+        # help with instead of citing a wrong article.
+        values = runtime.context.settings.policy.values
+        return {
+            "escalation_reason": None,
+            "passages": [],
+            "answer": str(values.get("out_of_scope_reply", OUT_OF_SCOPE_REPLY)),
+        }
+    language = state.get("language", "en")
+    if reason and language != "en" and reason.startswith("low retrieval confidence"):
+        # The help centre is searched in its own language; say which one the customer used.
+        reason = f"written in {language_name(language)} ({language}); {reason}"
     return {"escalation_reason": reason}
 
 
@@ -116,6 +171,8 @@ def generate(state: SupportState, runtime: Runtime[SupportContext]) -> dict[str,
     prompts = runtime.context.settings.prompts
     facts = {
         "question": state["question"],
+        "thread": state.get("thread", []),
+        "language": state.get("language", "en"),
         "passages": state["passages"],
         "intent": state["classification"]["intent"],
         "problems": state.get("problems", []),
@@ -145,6 +202,14 @@ def validate(state: SupportState, runtime: Runtime[SupportContext]) -> dict[str,
         int(values.get("max_answer_chars", 900)),
     )
     update: dict[str, Any] = {"problems": problems}
+    language = state.get("language", "en")
+    if language != "en" and state.get("completion", {}).get("offline"):
+        # The offline writer quotes the English help centre; a person answers in kind.
+        name = language_name(language)
+        update["escalation_reason"] = (
+            f"written in {name} ({language}); the offline writer answers in English only"
+        )
+        return update
     attempts_left = state["attempts"] < int(values.get("max_generation_attempts", 2))
     if problems and not attempts_left:
         update["escalation_reason"] = "no valid answer: " + "; ".join(problems)
@@ -152,7 +217,7 @@ def validate(state: SupportState, runtime: Runtime[SupportContext]) -> dict[str,
 
 
 def _after_check(state: SupportState) -> str:
-    return END if state.get("escalation_reason") else "generate"
+    return END if state.get("escalation_reason") or state.get("answer") else "generate"
 
 
 def _after_validate(state: SupportState) -> str:
@@ -163,6 +228,7 @@ def build_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the conversation graph (once per process, never at import)."""
     graph = StateGraph(SupportState, context_schema=SupportContext)
     for name, node in (
+        ("read", read),
         ("retrieve", retrieve),
         ("classify", classify),
         ("check", check),
@@ -170,7 +236,8 @@ def build_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
         ("validate", validate),
     ):
         graph.add_node(name, node)
-    graph.add_edge(START, "retrieve")
+    graph.add_edge(START, "read")
+    graph.add_edge("read", "retrieve")
     graph.add_edge("retrieve", "classify")
     graph.add_edge("classify", "check")
     graph.add_conditional_edges("check", _after_check, ["generate", END])

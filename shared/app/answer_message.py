@@ -56,16 +56,21 @@ def answer_support_message(
     message: SupportMessage,
     *,
     conversations: ConversationStore,
-    decide: Callable[[str], dict[str, Any]],
+    decide: Callable[[str, list[dict[str, str]]], dict[str, Any]],
     clock: Callable[[], datetime],
     replies: Callable[[str], ReplySender] = lambda platform: LocalReplySender(),
     notifier: Notifier | None = None,
     tickets: EscalationTickets | None = None,
 ) -> SupportDecision:
-    """Run the conversation graph on the message and reply or escalate, once."""
+    """Run the conversation graph on the message in its thread and reply or escalate, once.
+
+    `decide(text, thread)` gets the earlier turns of the stored conversation, oldest first.
+    """
     inbound = message.inbound
     message_id = inbound_id(inbound)
-    state = decide(inbound.text)
+    state = decide(
+        inbound.text, _thread_before(conversations, inbound.conversation_key, message_id)
+    )
     intent = state["classification"]["intent"]
     confidence = state.get("confidence")
     passages = state.get("passages", [])
@@ -113,6 +118,18 @@ def answer_support_message(
         return SupportDecision("already handled", intent, confidence, None, text)
     logger.info("replied to %s citing %s", message_id, cited)
     return SupportDecision("replied", intent, confidence, None, text, tuple(cited))
+
+
+def _thread_before(
+    conversations: ConversationStore, key: str, message_id: str, turns: int = 6
+) -> list[dict[str, str]]:
+    """The conversation's last turns before this message, oldest first."""
+    earlier = []
+    for stored in conversations.list_messages(key):
+        if stored.message_id == message_id:
+            break
+        earlier.append({"role": stored.role, "text": stored.text})
+    return earlier[-turns:]
 
 
 def _escalate(

@@ -17,6 +17,8 @@ from typing import Any
 
 from shared.agents.support_conversation import SupportContext, build_graph
 from shared.core.agent_settings import resolve_agent_settings
+from shared.kb.confidence import expected_calibration_error
+from shared.kb.embeddings import WordLlamaEmbedder
 from shared.kb.ingest import ingest_directory
 from shared.kb.memory import InMemoryKnowledgeStore
 from shared.kb.retrieval import KnowledgeBase
@@ -29,13 +31,17 @@ def evaluate_messages(
 ) -> list[dict[str, Any]]:
     """Ingest kb_dir into a fresh in-memory store and run every message through the graph."""
     store = InMemoryKnowledgeStore()
-    ingest_directory(kb_dir, store)
+    embedder = WordLlamaEmbedder()
+    ingest_directory(kb_dir, store, embedder)
     settings = resolve_agent_settings("support_reply")
-    context = SupportContext(kb=KnowledgeBase(store), llm=llm or OfflineLLM(), settings=settings)
+    context = SupportContext(
+        kb=KnowledgeBase(store, embedder), llm=llm or OfflineLLM(), settings=settings
+    )
     graph = build_graph()
     results = []
     for message in messages:
-        state = graph.invoke({"question": message["message"]}, context=context)
+        question = {"question": message["message"], "thread": message.get("thread", [])}
+        state = graph.invoke(question, context=context)
         passages = state.get("passages", [])
         answer = state.get("answer") if not state.get("escalation_reason") else None
         cited = sorted({p["source"] for p in passages if answer and f"[{p['n']}]" in answer})
@@ -56,7 +62,13 @@ def evaluate_messages(
 
 
 def score(labelled: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Accuracy, recall and precision of the results against the labels."""
+    """Accuracy, recall and precision of the results against the labels.
+
+    `right_article`: of the labelled-answerable messages the agent answered, the share whose
+    answer cites an expected article (the article the answer is built on, not a hit@3).
+    `calibration_error`: the expected calibration error of `confidence` as the chance that
+    the best article is an expected one (every message counts; none answers unanswerable ones).
+    """
     by_id = {r["id"]: r for r in results}
     pairs = [(m, by_id[m["id"]]) for m in labelled]
     n = len(pairs)
@@ -65,13 +77,46 @@ def score(labelled: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict
     urgent = [r["escalate"] for m, r in pairs if m["urgent"]]
     answerable = [(m, r) for m, r in pairs if m.get("expected_articles")]
     hits = [bool(set(r["retrieved"]) & set(m["expected_articles"])) for m, r in answerable]
+    answered = [(m, r) for m, r in answerable if r["answer"]]
+    right = [bool(set(r["citations"]) & set(m["expected_articles"])) for m, r in answered]
+    best_right = [
+        bool(r["retrieved"]) and r["retrieved"][0] in m.get("expected_articles", [])
+        for m, r in pairs
+    ]
+    intents = ("support", "billing", "sales", "general")
+    confusion = {
+        truth: {
+            guess: sum(1 for m, r in pairs if (m["intent"], r["intent"]) == (truth, guess))
+            for guess in intents
+        }
+        for truth in intents
+    }
+    languages: dict[str, dict[str, Any]] = {}
+    for language in sorted({m.get("language", "en") for m, _ in pairs}):
+        group = [(m, r) for m, r in pairs if m.get("language", "en") == language]
+        languages[language] = {
+            "messages": len(group),
+            "intent_accuracy": _ratio(
+                sum(m["intent"] == r["intent"] for m, r in group), len(group)
+            ),
+            "escalated": sum(1 for _, r in group if r["escalate"]),
+            "labelled_escalate": sum(1 for m, _ in group if m["escalate"]),
+        }
     return {
         "messages": n,
         "intent_accuracy": round(sum(m["intent"] == r["intent"] for m, r in pairs) / n, 3),
         "escalation_recall": _ratio(sum(escalate_true), len(escalate_true)),
         "escalation_precision": _ratio(sum(escalated), len(escalated)),
         "urgent_escalated": f"{sum(urgent)}/{len(urgent)}",
+        "urgent_recall": _ratio(sum(urgent), len(urgent)),
         "retrieval_hit_at_3": _ratio(sum(hits), len(hits)),
+        "right_article": _ratio(sum(right), len(right)),
+        "answered_answerable": f"{len(answered)}/{len(answerable)}",
+        "calibration_error": expected_calibration_error(
+            [float(r["confidence"] or 0.0) for _, r in pairs], best_right
+        ),
+        "intent_confusion": confusion,
+        "by_language": languages,
     }
 
 

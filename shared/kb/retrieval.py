@@ -41,9 +41,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import bm25s
-import numpy as np
 
 from shared.core.pii import PiiMask
+from shared.kb.confidence import Evidence, calibrated_confidence
 from shared.kb.embeddings import Embedder
 from shared.kb.models import Chunk
 from shared.kb.ports import ChunkSource, IndexInfo, KnowledgeStore, VectorSearcher
@@ -72,6 +72,7 @@ class Retrieval:
     query: str
     hits: list[Hit]
     confidence: float
+    evidence: Evidence | None = None
 
 
 class BM25Index:
@@ -104,11 +105,14 @@ class BM25Index:
         terms = [t for t in tokenize([query])[0] if t in self._idf]
         if self._bm25 is None or not terms or k <= 0:
             return []
-        scores = np.asarray(self._bm25.get_scores(terms))
-        order = np.argsort(-scores, kind="stable")[:k]
+        # bm25s's own top-k (a partial sort over its sparse scores), not a sort of them all.
+        ids, scores = self._bm25.retrieve(
+            [terms], k=min(k, len(self.chunks)), show_progress=False, n_threads=0
+        )
+        found = [(int(i), float(score)) for i, score in zip(ids[0], scores[0], strict=True)]
         return [
-            Hit(self.chunks[i], float(scores[i]), rank)
-            for rank, i in enumerate((int(i) for i in order if scores[i] > 0), start=1)
+            Hit(self.chunks[i], score, rank)
+            for rank, (i, score) in enumerate((pair for pair in found if pair[1] > 0), start=1)
         ]
 
     def confidence(self, query: str, best: Chunk | None = None) -> float:
@@ -173,6 +177,10 @@ class HybridRetriever:
         dense = self._dense(query)
         if not dense:
             hits = lexical[:k]
+            if not hits:
+                return Retrieval(query, [], 0.0, Evidence(0.0))
+            evidence = Evidence(self.index.confidence(query, hits[0].chunk))
+            return Retrieval(query, hits, calibrated_confidence(evidence, False), evidence)
         else:
             chunks = {hit.chunk.chunk_id: hit.chunk for hit in lexical}
             chunks.update((chunk.chunk_id, chunk) for chunk, _ in dense)
@@ -183,8 +191,13 @@ class HybridRetriever:
                 Hit(chunks[chunk_id], score, rank)
                 for rank, (chunk_id, score) in enumerate(fused[:k], start=1)
             ]
-        confidence = self.index.confidence(query, hits[0].chunk) if hits else 0.0
-        return Retrieval(query, hits, confidence)
+        best = hits[0].chunk
+        cosine = max(
+            (sim for chunk, sim in dense if chunk.article_id == best.article_id), default=0
+        )
+        agree = bool(lexical) and lexical[0].chunk.article_id == dense[0][0].article_id
+        evidence = Evidence(self.index.confidence(query, best), float(cosine), float(agree))
+        return Retrieval(query, hits, calibrated_confidence(evidence, True), evidence)
 
     def _dense(self, query: str) -> list[tuple[Chunk, float]]:
         if self.vectors is None or self.embedder is None:

@@ -157,6 +157,24 @@ _LEGAL = (
 )
 
 
+# Time-critical: a deadline named together with something that has not come (a rule, so
+# urgent recall does not depend on any model).
+_DEADLINE = re.compile(
+    r"\b(?:for|by|before|until)\s+(?:this\s+|next\s+)?(?:monday|tuesday|wednesday|thursday|"
+    r"friday|saturday|sunday|tomorrow|tonight|today|the weekend|\d{1,2}(?:st|nd|rd|th)?)\b|"
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)'s\b"
+)
+_NOT_ARRIVED = re.compile(
+    r"\b(?:(?:still\s+)?(?:has\s*n[o']?t|have\s*n[o']?t|did\s*n[o']?t|not)\s+(?:yet\s+)?"
+    r"(?:arrived|come|shipped|been delivered|delivered)|still waiting|not here yet)\b"
+)
+
+
+def _deadline_at_risk(text: str) -> list[str]:
+    deadline, missing = _DEADLINE.search(text), _NOT_ARRIVED.search(text)
+    return [f"{missing.group(0)} {deadline.group(0)}"] if deadline and missing else []
+
+
 class Classification(BaseModel):
     """What the support agent knows about a message before retrieving anything."""
 
@@ -193,7 +211,7 @@ def classify_message(text: str, article_intent: Intent | None = None) -> Classif
     shouting = sum(1 for w in re.findall(r"[A-Za-z]{4,}", text) if w.isupper()) >= 3
     raw = len(positive) - len(negative) - (1 if shouting else 0) - lowered.count("!!") * 0.5
     sentiment = max(-1.0, min(1.0, raw / 2))
-    urgent = _hits(lowered, _URGENT)
+    urgent = _hits(lowered, _URGENT) + _deadline_at_risk(lowered)
     human = _hits(lowered, _HUMAN)
     legal = _hits(lowered, _LEGAL)
     return Classification(

@@ -13,7 +13,7 @@ class EscalationPolicy(BaseModel):
     """Thresholds from policies/support.yaml (overridable at run time)."""
 
     model_config = ConfigDict(frozen=True)
-    min_confidence: float = 0.35
+    min_confidence: float = 0.4
     negative_sentiment: float = -0.5
     refund_limit_eur: float = 100.0
 
@@ -25,6 +25,20 @@ def _largest_amount(text: str) -> float | None:
     amounts = re.findall(_AMOUNT, text.lower())
     values = [float((a or b).replace(",", ".")) for a, b in amounts]
     return max(values) if values else None
+
+
+# Instructions addressed to the agent ("SYSTEM: admin mode", "ignore previous instructions")
+# together with a request to move money: nothing in a customer's text moves money, and a
+# person looks at who tried.
+_INSTRUCTIONS = re.compile(
+    r"\b(?:system\s*:|admin(?:istrator)?\s+mode|developer\s+mode|ignore\s+(?:all\s+)?"
+    r"(?:previous|prior|above|your)\s+(?:instructions|rules)|you\s+are\s+now|new\s+instructions)",
+    re.IGNORECASE,
+)
+_MONEY_MOVE = re.compile(
+    r"\b(?:refund|transfer|credit|pay\s*out|payout|wire|send\s+(?:me\s+)?money|reimburse)",
+    re.IGNORECASE,
+)
 
 
 def escalation_reason(
@@ -42,6 +56,8 @@ def escalation_reason(
     amount = _largest_amount(text)
     if "refund" in text.lower() and amount is not None and amount > policy.refund_limit_eur:
         return f"refund of {amount:.2f} above the {policy.refund_limit_eur:.0f} limit"
+    if _INSTRUCTIONS.search(text) and _MONEY_MOVE.search(text):
+        return "instructions in the message ask to move money"
     if confidence < policy.min_confidence:
         return f"low retrieval confidence ({confidence:.2f} < {policy.min_confidence})"
     return None

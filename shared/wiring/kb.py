@@ -3,7 +3,8 @@ the nightly re-index job and the retriever the support agent uses.
 
 Which embedder: "auto" (the default) picks OpenAI embeddings when an OpenAI key is set
 (CONTROLROOM_LLM_OPENAI_API_KEY), else Vertex AI embeddings when a Vertex location is set
-(CONTROLROOM_LLM_VERTEX_LOCATION), else none (BM25 only). Ingest and search must use the
+(CONTROLROOM_LLM_VERTEX_LOCATION), else WordLlama, the semantic model that ships inside
+its package (no key, no download). "none" is BM25 alone. Ingest and search must use the
 same embedder; when they do not, search falls back to BM25 alone (see KnowledgeBase).
 """
 
@@ -19,6 +20,7 @@ from shared.kb.embeddings import (
     OpenAIEmbedder,
     SentenceTransformerEmbedder,
     VertexEmbedder,
+    WordLlamaEmbedder,
 )
 from shared.kb.ingest import BUNDLED_ARTICLES, ChunkingOptions, ingest_directory
 from shared.kb.models import IngestReport
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-EmbedderKind = Literal["auto", "none", "hashing", "openai", "vertex", "local"]
+EmbedderKind = Literal["auto", "none", "wordllama", "hashing", "openai", "vertex", "local"]
 EMBEDDER_KINDS: tuple[str, ...] = get_args(EmbedderKind)
 
 
@@ -40,16 +42,19 @@ def build_embedder(
     model: str | None = None,
     dimensions: int | None = None,
 ) -> Embedder | None:
-    """The embedder `kind` names (None for "none", or for "auto" with no provider configured)."""
+    """The embedder `kind` names (None for "none"); "auto" takes the configured provider's,
+    else WordLlama."""
     if kind == "auto":
         if settings.llm_openai_api_key is not None:
             kind = "openai"
         elif settings.llm_vertex_location:
             kind = "vertex"
         else:
-            return None
+            kind = "wordllama"
     if kind == "none":
         return None
+    if kind == "wordllama":
+        return WordLlamaEmbedder(dimensions or 256)
     if kind == "hashing":
         return HashingEmbedder(dimensions or 256)
     if kind == "openai":

@@ -69,9 +69,11 @@ class Settings(BaseSettings):
     data_cache_max_age_h: float = Field(default=24.0, ge=0)
     stripe_api_key: SecretStr | None = None
     # Knowledge base: where the nightly re-index reads articles, and which embedder to use
-    # ("auto": OpenAI if keyed, else Vertex if located, else BM25 only; or none/hashing/...).
+    # ("auto": OpenAI if keyed, else Vertex if located, else WordLlama; or none/hashing/...).
     kb_articles_dir: Path = Path(__file__).resolve().parents[2] / "kb" / "articles"
-    kb_embedder: Literal["auto", "none", "hashing", "openai", "vertex", "local"] = "auto"
+    kb_embedder: Literal["auto", "none", "wordllama", "hashing", "openai", "vertex", "local"] = (
+        "auto"
+    )
     # Webhook signing secrets per platform (tiktok, linkedin, zendesk, stripe, generic).
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     # Tracking API (shared/tracking/keys.py): events per UTC day per tier, then each source's

@@ -132,7 +132,7 @@ def test_the_platform_sender_is_called_once_per_message_and_escalations_notify(
 
     for _ in range(2):
         answer_support_message(
-            message, conversations=conversations, decide=lambda text: state, clock=utcnow,
+            message, conversations=conversations, decide=lambda text, thread: state, clock=utcnow,
             replies=lambda platform: sender, notifier=notifier,
         )  # fmt: skip
     escalate = {**state, "escalation_reason": "customer asked for a human"}
@@ -140,7 +140,7 @@ def test_the_platform_sender_is_called_once_per_message_and_escalations_notify(
     for _ in range(2):
         answer_support_message(
             second,
-            conversations=conversations, decide=lambda text: escalate, clock=utcnow,
+            conversations=conversations, decide=lambda text, thread: escalate, clock=utcnow,
             replies=lambda platform: sender, notifier=notifier,
         )  # fmt: skip
 
@@ -192,7 +192,7 @@ def test_a_crash_between_sending_and_recording_repeats_the_first_words_or_nothin
     crashing = CrashAfterSending()
     drafts = iter(["First draft [1].", *["A different later draft [1]."] * 2])
 
-    def decide(text: str) -> dict[str, object]:
+    def decide(text: str, thread: object) -> dict[str, object]:
         return {
             "classification": {"intent": "support"},
             "passages": [{"n": 1, "source": "password-reset.txt"}],

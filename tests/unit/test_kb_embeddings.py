@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import httpx2
+import numpy as np
 import openai
 import pytest
 from google import genai
@@ -20,6 +21,7 @@ from shared.kb.embeddings import (
     OpenAIEmbedder,
     SentenceTransformerEmbedder,
     VertexEmbedder,
+    WordLlamaEmbedder,
 )
 from shared.llm.errors import LlmRequestError, LlmTransientError
 from shared.wiring.kb import build_embedder
@@ -211,11 +213,12 @@ def test_build_embedder_follows_the_settings() -> None:
     with_key = Settings(llm_openai_api_key=SecretStr("sk-test"), llm_vertex_location=None)
     with_vertex = Settings(llm_openai_api_key=None, llm_vertex_location="europe-west1")
 
-    assert build_embedder(nothing) is None
+    assert isinstance(build_embedder(nothing), WordLlamaEmbedder)  # semantic without a key
     assert isinstance(build_embedder(with_key), OpenAIEmbedder)
     assert isinstance(build_embedder(with_vertex), VertexEmbedder)
     assert isinstance(build_embedder(nothing, "hashing", dimensions=64), HashingEmbedder)
     assert build_embedder(with_key, "none") is None
+    assert build_embedder(nothing, "none") is None
     with pytest.raises(ValueError):
         build_embedder(nothing, "vertex")
 
@@ -243,3 +246,19 @@ def test_cli_parser_accepts_ingest_and_search() -> None:
     )
     with pytest.raises(SystemExit):
         parser.parse_args(["kb", "ingest", "dir", "--embedder", "magic"])
+
+
+def test_wordllama_embeds_meaning_offline_from_its_own_package() -> None:
+    embedder = WordLlamaEmbedder()
+    shipping, delivery, password = (
+        np.asarray(v)
+        for v in embedder.embed_documents(
+            ["How long does shipping take?", "when will my parcel arrive", "reset my password"]
+        )
+    )
+
+    assert embedder.dimensions == 256 and embedder.name == "wordllama-l2-supercat-256"
+    assert np.linalg.norm(shipping) == pytest.approx(1.0, abs=1e-5)
+    # Texts that share no word but a meaning are nearer than texts about something else.
+    assert float(shipping @ delivery) > float(shipping @ password) + 0.1
+    assert embedder.embed_query("reset my password") == pytest.approx(list(password), abs=1e-6)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from shared.kb.confidence import Evidence, calibrated_confidence
 from shared.kb.embeddings import HashingEmbedder
 from shared.kb.evaluation import EvalMessage, evaluate_retrieval, load_eval_messages
 from shared.kb.ingest import BUNDLED_ARTICLES, chunk_article, ingest_directory, load_articles
@@ -151,7 +152,11 @@ def test_hybrid_search_fuses_bm25_with_vector_ranks(index: BM25Index) -> None:
     assert [h.chunk for h in retrieval.hits] == [lexical[1].chunk, lexical[0].chunk, vector_only]
     assert [h.rank for h in retrieval.hits] == [1, 2, 3]
     assert retrieval.hits[0].score == pytest.approx(2 / 62)
-    assert retrieval.confidence == index.confidence("charged twice", lexical[1].chunk)
+    # The confidence is the calibrated chance from what retrieval saw about its best hit.
+    assert retrieval.evidence == Evidence(
+        coverage=index.confidence("charged twice", lexical[1].chunk), cosine=0.8, agree=0.0
+    )
+    assert retrieval.confidence == calibrated_confidence(retrieval.evidence, hybrid=True)
 
 
 def test_without_an_embedder_hybrid_search_is_bm25(index: BM25Index) -> None:

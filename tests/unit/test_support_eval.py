@@ -31,10 +31,17 @@ def test_every_urgent_message_escalates(results: list[dict[str, object]]) -> Non
 def test_quality_stays_above_the_measured_floor(results: list[dict[str, object]]) -> None:
     metrics = score(LABELLED, results)
 
-    # Measured 0.718 / 0.938 / 0.867 on 110 messages; a drop below these floors is a regression.
-    assert metrics["intent_accuracy"] >= 0.7
-    assert metrics["escalation_recall"] >= 0.9
-    assert metrics["retrieval_hit_at_3"] >= 0.85
+    # Measured on 110 messages with hybrid retrieval and the calibrated confidence: intent
+    # 0.827, escalation recall 1.0 and precision 0.593, hit@3 0.939, right article 0.90,
+    # calibration error 0.066 (BM25 and keyword rules alone: 0.718 / 0.938 / 0.395 / 0.867).
+    # A drop below these floors is a regression.
+    assert metrics["intent_accuracy"] >= 0.8
+    assert metrics["escalation_recall"] >= 0.95
+    assert metrics["escalation_precision"] >= 0.55
+    assert metrics["urgent_recall"] == 1.0
+    assert metrics["retrieval_hit_at_3"] >= 0.92
+    assert metrics["right_article"] >= 0.85
+    assert metrics["calibration_error"] <= 0.1
 
 
 def test_answers_cite_what_was_retrieved_and_escalations_have_no_answer(
@@ -43,9 +50,15 @@ def test_answers_cite_what_was_retrieved_and_escalations_have_no_answer(
     answered = [r for r in results if not r["escalate"]]
     escalated = [r for r in results if r["escalate"]]
 
-    assert answered and all(
-        r["citations"] and set(r["citations"]) <= set(r["retrieved"]) for r in answered
+    from_articles = [r for r in answered if r["retrieved"]]
+    assert from_articles and all(
+        r["citations"] and set(r["citations"]) <= set(r["retrieved"]) for r in from_articles
     )  # type: ignore[arg-type]
+    # The rest are greetings and thanks, answered with what the agent can help with.
+    pleasantries = {r["id"] for r in answered if not r["retrieved"]}
+    assert pleasantries <= {"gen-10", "gen-11"} and all(
+        not r["citations"] for r in answered if r["id"] in pleasantries
+    )
     assert escalated and all(r["answer"] is None and r["escalation_reason"] for r in escalated)
 
 

@@ -47,7 +47,7 @@ def test_urgency_sentiment_and_requests_for_a_human_are_detected() -> None:
             0.9,
             "refund of 250.00 above the 100 limit",
         ),
-        ("How long does shipping to Spain take?", 0.1, "low retrieval confidence (0.10 < 0.35)"),
+        ("How long does shipping to Spain take?", 0.1, "low retrieval confidence (0.10 < 0.4)"),
     ],
 )
 def test_each_escalation_rule_names_its_reason(text: str, confidence: float, reason: str) -> None:

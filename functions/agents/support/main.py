@@ -40,8 +40,10 @@ def _answer(delivery: Delivery) -> None:
     settings = resolve_agent_settings("support_reply", wiring.services().store)
     context = SupportContext(kb=wiring.knowledge_base(), llm=wiring.llm(), settings=settings)
 
-    def decide(text: str) -> dict[str, Any]:
-        state: dict[str, Any] = support_graph().invoke({"question": text}, context=context)
+    def decide(text: str, thread: list[dict[str, str]]) -> dict[str, Any]:
+        state: dict[str, Any] = support_graph().invoke(
+            {"question": text, "thread": thread}, context=context
+        )
         return state
 
     decision = answer_support_message(
