@@ -11,8 +11,9 @@ copy. Copies are added until the corpus holds the requested number of chunks.
 
 Ours: `shared.kb.retrieval` as the support agent uses it, one query at a time:
 `HybridRetriever(BM25Index(chunks)).retrieve(query, 3)` (tokenise with the light stemmer,
-BM25 over 20 candidates, the 3 best, and the confidence measure; no embedder, as in the
-default configuration). Baseline: bm25s used directly on the same chunk texts with its own
+BM25 over 20 candidates, the 3 best, and the confidence measure; no embedder: the lexical
+side of the default hybrid search, whose vector side is Firestore's `find_nearest` in the
+cloud and not measured here). Baseline: bm25s used directly on the same chunk texts with its own
 defaults (`bm25s.tokenize` with English stopwords and no stemmer, `BM25().retrieve(k=3)`):
 the library floor, so the ratio is what our tokenisation, candidate handling and confidence
 cost on top, and the hit@3 beside it is what they buy. Queries are the messages of

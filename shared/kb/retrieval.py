@@ -47,7 +47,7 @@ from shared.kb.confidence import Evidence, calibrated_confidence
 from shared.kb.embeddings import Embedder
 from shared.kb.models import Chunk
 from shared.kb.ports import ChunkSource, IndexInfo, KnowledgeStore, VectorSearcher
-from shared.kb.text import tokenize
+from shared.kb.text import tokenize, tokenize_one
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class BM25Index:
 
     def search(self, query: str, k: int = 3) -> list[Hit]:
         """The k best chunks for the query (fewer when fewer share a term with it)."""
-        terms = [t for t in tokenize([query])[0] if t in self._idf]
+        terms = [t for t in tokenize_one(query) if t in self._idf]
         if self._bm25 is None or not terms or k <= 0:
             return []
         # bm25s's own top-k (a partial sort over its sparse scores), not a sort of them all.
@@ -118,7 +118,7 @@ class BM25Index:
     def confidence(self, query: str, best: Chunk | None = None) -> float:
         """How well the article of the best chunk (BM25's top hit unless given) covers the
         query, in [0, 1]; see the module's docstring."""
-        terms = set(tokenize([query])[0])
+        terms = set(tokenize_one(query))
         if not terms:
             return 0.0
         if best is None:

@@ -14,7 +14,9 @@ same function for documents and queries, which is all BM25 needs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import cache
 
 import bm25s
 
@@ -59,6 +61,24 @@ def _normalise_stem(stem: str) -> str:
 def stem_words(words: list[str]) -> list[str]:
     """`light_stem` over a list (the shape bm25s.tokenize calls a stemmer with)."""
     return [light_stem(word) for word in words]
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default pattern
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.tokenization import _infer_stopwords
+
+    return frozenset(_infer_stopwords(STOPWORDS))
+
+
+def tokenize_one(text: str) -> list[str]:
+    """The tokens `tokenize` gives one text, without bm25s's batch machinery (a query is
+    one short text, and building a vocabulary and progress bars for it cost more than the
+    search); the same split, stopwords and stemmer, as a test checks."""
+    stopwords = _stopwords()
+    return [light_stem(token) for token in _TOKEN.findall(text.lower()) if token not in stopwords]
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:

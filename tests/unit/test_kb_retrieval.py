@@ -21,7 +21,7 @@ from shared.kb.retrieval import (
     KnowledgeBase,
     reciprocal_rank_fusion,
 )
-from shared.kb.text import light_stem, tokenize
+from shared.kb.text import light_stem, tokenize, tokenize_one
 
 
 @pytest.fixture(scope="module")
@@ -264,3 +264,15 @@ def test_the_evaluation_set_covers_what_the_support_agent_meets(
     assert tags["injection"] >= 5 and tags["abusive"] >= 3 and tags["unanswerable"] >= 8
     assert all(not m.expected_articles for m in messages if "unanswerable" in m.tags)
     assert {m.language for m in messages} > {"en"}
+
+
+def test_a_query_is_tokenised_exactly_as_bm25s_tokenises_the_corpus() -> None:
+    texts = [m.message for m in load_eval_messages()] + [
+        "Ünïcödé café's 2-day DELIVERY, charged twice!!",
+        "the and of",  # stopwords only
+        "",
+    ]
+
+    assert [tokenize_one(text) for text in texts] == [
+        tokens if any(tokens) else [] for tokens in tokenize(texts)
+    ]
