@@ -61,10 +61,13 @@ def answer_support_message(
     replies: Callable[[str], ReplySender] = lambda platform: LocalReplySender(),
     notifier: Notifier | None = None,
     tickets: EscalationTickets | None = None,
+    send_offline: bool = True,
 ) -> SupportDecision:
     """Run the conversation graph on the message in its thread and reply or escalate, once.
 
     `decide(text, thread)` gets the earlier turns of the stored conversation, oldest first.
+    Without `send_offline`, an answer the offline writer drafted is not sent: it waits on
+    the ticket as a suggested reply for a person to send or edit.
     """
     inbound = message.inbound
     message_id = inbound_id(inbound)
@@ -76,6 +79,8 @@ def answer_support_message(
     passages = state.get("passages", [])
     reason = state.get("escalation_reason")
     run_id = support_run_id(message_id)
+    if not reason and not send_offline and state.get("completion", {}).get("offline"):
+        reason = "suggested reply from the offline writer: a person sends or edits it"
     if reason:
         return _escalate(message, state, reason, run_id, conversations, clock, notifier, tickets)
     answer = state["answer"]

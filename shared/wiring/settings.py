@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     zendesk_subdomain: str | None = None
     zendesk_email: str | None = None
     zendesk_api_token: SecretStr | None = None
+    # Whether the offline writer's extractive answers are sent to customers. Unset: yes while
+    # no platform credential (TikTok, LinkedIn, Zendesk) is configured, no once one is; then
+    # they wait in the conversation view as a suggested reply a person sends or edits.
+    support_send_offline_answers: bool | None = None
     slack_bot_token: SecretStr | None = None
     slack_channel: str | None = None  # a channel ID such as C0123ABCDEF
     # The weekly report's figures go to this Google Sheet (ADC credentials) when set,

@@ -141,3 +141,12 @@ def _value(credentials: Credentials, name: str) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def send_offline_answers(credentials: Credentials, setting: bool | None) -> bool:
+    """Whether offline (extractive) answers go to customers: the setting, or, unset, only
+    while no live platform is configured."""
+    if setting is not None:
+        return setting
+    live = (TIKTOK_CREDENTIALS, LINKEDIN_CREDENTIALS, ZENDESK_CREDENTIALS)
+    return not any(_value(credentials, name) for names in live for name in names)

@@ -229,3 +229,51 @@ def test_a_crash_between_sending_and_recording_repeats_the_first_words_or_nothin
     ]
     effect = conversations.effect_ref("support-generic:q5", "reply").get().to_dict()
     assert effect is not None and (effect["status"], effect["attempts"]) == ("done", 2)
+
+
+def test_an_offline_answer_waits_as_a_suggested_reply_when_sending_them_is_off(
+    conversations: FirestoreConversations,
+) -> None:
+    sender = RecordingSender()
+    state = {
+        "classification": {"intent": "support"},
+        "passages": [{"n": 1, "source": "password-reset.txt"}],
+        "answer": "Use the reset link [1].",
+        "completion": {"offline": True},
+    }
+    [inbound] = parse_generic(
+        {"message_id": "q9", "conversation_id": "conv-q9", "user": {"id": "u9"}, "text": "reset?"}
+    )
+    conversations.record_inbound(inbound, utcnow())
+
+    decision = answer_support_message(
+        SupportMessage(inbound=inbound), conversations=conversations,
+        decide=lambda text, thread: state, clock=utcnow, replies=lambda platform: sender,
+        send_offline=False,
+    )  # fmt: skip
+
+    assert sender.sent == []
+    assert decision.action == "escalated"
+    ticket = conversations.get_ticket("generic:q9")
+    assert ticket is not None and ticket.draft_answer == "Use the reset link [1]."
+    assert ticket.reason.startswith("suggested reply from the offline writer")
+    assert ticket.sources == ["password-reset.txt"]
+
+
+def test_a_thread_reaches_the_graph_with_the_turns_before_the_message(
+    conversations: FirestoreConversations,
+) -> None:
+    seen: list[list[dict[str, str]]] = []
+    state = {"classification": {"intent": "general"}, "escalation_reason": "customer asked"}
+    for n, text in enumerate(["How long does delivery take to Germany?", "and to Austria?"]):
+        [inbound] = parse_generic(
+            {"message_id": f"t{n}", "conversation_id": "conv-t", "user": {"id": "u"}, "text": text}
+        )
+        conversations.record_inbound(inbound, utcnow())
+        answer_support_message(
+            SupportMessage(inbound=inbound), conversations=conversations,
+            decide=lambda text, thread: seen.append(thread) or state, clock=utcnow,
+        )  # fmt: skip
+
+    assert seen[0] == []
+    assert seen[1] == [{"role": "customer", "text": "How long does delivery take to Germany?"}]

@@ -78,3 +78,12 @@ def test_a_greeting_gets_what_the_agent_can_do_not_a_wrong_article() -> None:
 
     assert not result["escalate"] and result["citations"] == []
     assert "I can help with questions about orders" in str(result["answer"])
+
+
+def test_offline_answers_are_sent_only_while_no_live_platform_is_configured() -> None:
+    from shared.wiring.support import send_offline_answers
+
+    assert send_offline_answers({}, None) is True
+    assert send_offline_answers({"zendesk_subdomain": "acme"}, None) is False
+    assert send_offline_answers({"tiktok_access_token": "t"}, True) is True
+    assert send_offline_answers({}, False) is False

@@ -19,6 +19,7 @@ from shared.core.messages import SupportMessage
 from shared.core.models import utcnow
 from shared.wiring import services as wiring
 from shared.wiring.functions import consume_event, handle_agent_event, support_graph
+from shared.wiring.support import send_offline_answers
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ def on_support_message(event: CloudEvent) -> None:
 
 def _answer(delivery: Delivery) -> None:
     message = parse_message(delivery, SupportMessage)
-    settings = resolve_agent_settings("support_reply", wiring.services().store)
+    svc = wiring.services()
+    settings = resolve_agent_settings("support_reply", svc.store)
     context = SupportContext(kb=wiring.knowledge_base(), llm=wiring.llm(), settings=settings)
 
     def decide(text: str, thread: list[dict[str, str]]) -> dict[str, Any]:
@@ -54,5 +56,8 @@ def _answer(delivery: Delivery) -> None:
         replies=wiring.reply_sender,
         notifier=wiring.notifier(),
         tickets=wiring.escalation_tickets(),
+        send_offline=send_offline_answers(
+            svc.settings.model_dump(), svc.settings.support_send_offline_answers
+        ),
     )
     logger.info("support message %s: %s", delivery.message_id, decision.action)
