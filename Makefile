@@ -18,7 +18,7 @@ demo: install
 	$(BIN)/controlroom demo $(if $(ONCE),--once,)
 
 eval: install
-	$(BIN)/controlroom support eval kb/eval/messages.jsonl --kb kb/articles --score
+	$(BIN)/controlroom support compare kb/eval/messages.jsonl:kb/articles kb/heldout/messages.jsonl:kb/heldout/articles
 
 topology: install
 	$(BIN)/controlroom topology

@@ -133,10 +133,56 @@ def add_support_parser(subparsers: Any) -> None:
     evaluate.add_argument("--kb", type=Path, required=True, help="folder of articles")
     evaluate.add_argument("--json", action="store_true", help="one JSON object per message")
     evaluate.add_argument("--score", action="store_true", help="print metrics against labels")
+    compare = commands.add_parser(
+        "compare", help="score several labelled sets side by side (MESSAGES.jsonl:KB_DIR ...)"
+    )
+    compare.add_argument("sets", nargs="+", help="MESSAGES.jsonl:KB_DIR, one per help centre")
+
+
+SIDE_BY_SIDE = (
+    "messages",
+    "intent_accuracy",
+    "urgent_recall",
+    "escalation_recall",
+    "escalation_precision",
+    "right_article",
+    "answered_answerable",
+    "retrieval_hit_at_3",
+    "calibration_error",
+)
+
+
+def compare_sets(sets: list[str]) -> str:
+    """A table of each set's scores, one column per set, then each set's confusion matrix
+    and per-language figures."""
+    scored = []
+    for spec in sets:
+        messages_path, _, kb_dir = spec.partition(":")
+        if not kb_dir:
+            raise SystemExit(f"{spec!r}: expected MESSAGES.jsonl:KB_DIR")
+        lines = Path(messages_path).read_text(encoding="utf-8").splitlines()
+        messages = [json.loads(line) for line in lines if line.strip()]
+        scored.append((messages_path, score(messages, evaluate_messages(messages, Path(kb_dir)))))
+    width = max(len(name) for name, _ in scored) + 2
+    out = ["metric".ljust(24) + "".join(name.ljust(width) for name, _ in scored)]
+    for metric in SIDE_BY_SIDE:
+        out.append(metric.ljust(24) + "".join(str(s[metric]).ljust(width) for _, s in scored))
+    for name, s in scored:
+        out.append(f"\n{name}: intent confusion (rows: labelled, columns: answered)")
+        intents = list(s["intent_confusion"])
+        out.append(" " * 10 + "".join(i.ljust(9) for i in intents))
+        for truth, row in s["intent_confusion"].items():
+            out.append(truth.ljust(10) + "".join(str(row[i]).ljust(9) for i in intents))
+        for language, figures in s["by_language"].items():
+            out.append(f"  {language}: {figures}")
+    return "\n".join(out)
 
 
 def run_support(args: argparse.Namespace) -> int:
-    """Run `support eval`."""
+    """Run `support eval` or `support compare`."""
+    if args.support_command == "compare":
+        print(compare_sets(args.sets))
+        return 0
     lines = args.messages.read_text(encoding="utf-8").splitlines()
     messages = [json.loads(line) for line in lines if line.strip()]
     results = evaluate_messages(messages, args.kb)

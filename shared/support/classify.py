@@ -95,16 +95,12 @@ _URGENT = (
     "urgent",
     "asap",
     "immediately",
-    "right now",
     "emergency",
     "fraud",
     "stolen",
     "hacked",
     "unauthorized",
     "unauthorised",
-    "double charged",
-    "charged twice",
-    "charged me twice",
     "security",
     "data breach",
     "today!",
@@ -170,6 +166,41 @@ _NOT_ARRIVED = re.compile(
 )
 
 
+# Families of harm that cannot wait, written as patterns of what people say rather than as one
+# help centre's words: someone hurt or in danger, a device overheating, an account or a card
+# used by someone else, money gone beyond a double charge, other people's data exposed.
+_HARM = {
+    "safety": re.compile(
+        r"\b(?:allergic reaction|anaphyla\w*|having a reaction|swell\w*|can'?t breathe|"
+        r"choking|swallowed|vomit\w*|bleed\w*|"
+        r"hurt|injur\w*|hospital|poison\w*|tipped over|fell on|nearly fell|gasping|"
+        r"overheat\w*|smok\w+|smell\w* (?:of )?burn\w*|spark\w*|catch(?:es|ing)? fire|caught fire|"
+        r"on fire|electric shock|gas leak|too hot|really hot|swollen)\b"
+    ),
+    "account taken over": re.compile(
+        r"\b(?:someone|somebody|they)\s+(?:\w+\s+){0,3}(?:changed|hacked|used|is using|"
+        r"accessed|logged)\b|locked out|hacked|phishing|confirm my card details|"
+        r"(?:never|did not|didn'?t|not) (?:set up|ordered|chose|made|signed up|authori[sz]ed?)|"
+        r"(?:address|order|charge|"
+        r"device|login)s? (?:\w+ ){0,3}(?:i|we) (?:don'?t|do not) (?:know|recogni[sz]e)|not me\b"
+    ),
+    "money gone": re.compile(
+        r"\bcharged (?:me )?(?:3|4|5|three|four|five|several|multiple) times|"
+        r"(?:account|balance) is (?:nearly |almost )?empty|calling my bank|"
+        r"reverse it|still left my account|money back now|taken from my account"
+    ),
+    "data exposed": re.compile(
+        r"\b(?:wrong (?:clients?|customers?|person|people)|someone else'?s (?:invoice|data|"
+        r"details|order|address)|data (?:leak|breach)|privacy breach|other (?:clients?|"
+        r"customers?)'? (?:data|details|invoices?))\b"
+    ),
+}
+
+
+def _harm(text: str) -> list[str]:
+    return [f"{family}: {m.group(0)}" for family, rule in _HARM.items() if (m := rule.search(text))]
+
+
 def _deadline_at_risk(text: str) -> list[str]:
     deadline, missing = _DEADLINE.search(text), _NOT_ARRIVED.search(text)
     return [f"{missing.group(0)} {deadline.group(0)}"] if deadline and missing else []
@@ -211,7 +242,9 @@ def classify_message(text: str, article_intent: Intent | None = None) -> Classif
     shouting = sum(1 for w in re.findall(r"[A-Za-z]{4,}", text) if w.isupper()) >= 3
     raw = len(positive) - len(negative) - (1 if shouting else 0) - lowered.count("!!") * 0.5
     sentiment = max(-1.0, min(1.0, raw / 2))
-    urgent = _hits(lowered, _URGENT) + _deadline_at_risk(lowered)
+    urgent = _hits(lowered, _URGENT)
+    urgent += [h for h in _harm(lowered) if h.split(": ", 1)[1] not in urgent]
+    urgent += _deadline_at_risk(lowered)
     human = _hits(lowered, _HUMAN)
     legal = _hits(lowered, _LEGAL)
     return Classification(

@@ -1,0 +1,76 @@
+"""The offline intent model: fitted on the shipped training messages, tested on other shops."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from shared.kb.embeddings import WordLlamaEmbedder
+from shared.support.classify import classify_message
+from shared.support.intent_model import INTENTS, IntentModel, bundled_intent_model, load_training
+
+
+def test_the_training_messages_cover_every_intent_and_several_shops() -> None:
+    messages = load_training()
+    intents = Counter(str(m["intent"]) for m in messages)
+    shops = {m["shop"] for m in messages}
+
+    assert set(intents) == set(INTENTS) and min(intents.values()) >= 50
+    assert len(shops) >= 6 and len({m["id"] for m in messages}) == len(messages)
+
+
+def test_a_shop_left_out_of_training_is_classified_better_than_by_keywords() -> None:
+    messages = load_training()
+    embedder = WordLlamaEmbedder()
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.asarray(embedder.embed_documents(texts))
+
+    shop = sorted({str(m["shop"]) for m in messages})[0]
+    train = [m for m in messages if m["shop"] != shop]
+    test = [m for m in messages if m["shop"] == shop]
+    model = IntentModel.fit(
+        [str(m["message"]) for m in train],
+        [str(m["intent"]) for m in train],
+        [bool(m["negative"]) for m in train],
+        embed,  # type: ignore[arg-type]
+    )
+    by_model = sum(model.guess(str(m["message"])).intent == m["intent"] for m in test)
+    by_rules = sum(classify_message(str(m["message"])).intent == m["intent"] for m in test)
+
+    assert by_model / len(test) >= 0.6
+    assert by_model > by_rules
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("Do you offer a discount if we order 30 licences for our team?", "sales"),
+        ("Why is there a second payment of 19.99 on my statement this month?", "billing"),
+        ("haha you guys are great, have a lovely weekend", "general"),
+    ],
+)
+def test_the_shipped_model_reads_messages_it_was_not_trained_on(message: str, intent: str) -> None:
+    guess = bundled_intent_model().guess(message)
+
+    assert guess.intent == intent
+    assert 0.0 <= guess.negative <= 1.0
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The kettle started sparking when I switched it on and the plug is black",
+        "Someone logged into my account from another country and changed the email",
+        "I was charged three times for the same order and my account is nearly empty",
+        "You sent me someone else's invoice with their home address on it",
+    ],
+)
+def test_harm_of_every_family_is_urgent_by_rule(message: str) -> None:
+    assert classify_message(message).urgent
+
+
+def test_a_plain_double_charge_is_not_urgent_by_itself() -> None:
+    assert not classify_message("I was charged twice for order 123, can you refund one?").urgent
