@@ -12,20 +12,24 @@ acts twice.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol, TypedDict
 
+import numpy as np
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from shared.core.agent_settings import AgentSettings
+from shared.kb.embeddings import WordLlamaEmbedder
 from shared.kb.retrieval import Retrieval
 from shared.llm.templates import render
 from shared.llm.types import LLM, CompletionRequest
 from shared.support.classify import classify_message
 from shared.support.escalation import EscalationPolicy, escalation_reason
-from shared.support.intent_model import bundled_intent_model
+from shared.support.intent_model import IntentModel, load_training
 from shared.support.language import detect_language, language_name
 from shared.support.validate import validate_answer
 
@@ -92,6 +96,23 @@ def _excerpt(text: str, heading: str | None, sentences: int = 2) -> str:
         body = body[len(heading) :].strip()
     parts = re.split(r"(?<=[.!?])\s+", body)
     return " ".join(parts[:sentences])
+
+
+@cache
+def bundled_intent_model() -> IntentModel:
+    """The intent model fitted on the shipped training messages with WordLlama embeddings."""
+    embedder = WordLlamaEmbedder()
+    messages = load_training()
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(embedder.embed_documents(texts), dtype=float)
+
+    return IntentModel.fit(
+        [str(m["message"]) for m in messages],
+        [str(m["intent"]) for m in messages],
+        [bool(m.get("negative")) for m in messages],
+        embed,
+    )
 
 
 def read(state: SupportState, runtime: Runtime[SupportContext]) -> dict[str, Any]:

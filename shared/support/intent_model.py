@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -94,22 +93,3 @@ def load_training(path: Path = TRAINING_MESSAGES) -> list[dict[str, object]]:
     """The labelled training messages (one JSON object a line)."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
-
-
-@cache
-def bundled_intent_model() -> IntentModel:
-    """The model fitted on the shipped training messages with WordLlama embeddings."""
-    from shared.kb.embeddings import WordLlamaEmbedder
-
-    embedder = WordLlamaEmbedder()
-    messages = load_training()
-
-    def embed(texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(embedder.embed_documents(texts), dtype=float)
-
-    return IntentModel.fit(
-        [str(m["message"]) for m in messages],
-        [str(m["intent"]) for m in messages],
-        [bool(m.get("negative")) for m in messages],
-        embed,
-    )

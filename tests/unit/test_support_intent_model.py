@@ -7,9 +7,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from shared.agents.support_conversation import bundled_intent_model
 from shared.kb.embeddings import WordLlamaEmbedder
 from shared.support.classify import classify_message
-from shared.support.intent_model import INTENTS, IntentModel, bundled_intent_model, load_training
+from shared.support.intent_model import INTENTS, IntentModel, load_training
 
 
 def test_the_training_messages_cover_every_intent_and_several_shops() -> None:
