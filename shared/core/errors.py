@@ -17,14 +17,25 @@
           └── UnknownWorkflowError  a run request naming a workflow nobody declared (400)
 
 Subtrees defined next to the code that raises them (each subclasses the two above):
-- shared/llm/errors.py: LlmTransientError, LlmUnavailableError (retryable); LlmRequestError,
-  LlmOutputError (permanent).
-- shared/http/errors.py: VendorRetryableError (429/5xx/timeouts, with the
-  vendor's Retry-After); VendorPermanentError (other 4xx, answered as 502).
+- shared/llm/errors.py: LlmError; LlmTransientError, LlmUnavailableError (retryable);
+  LlmRequestError, LlmOutputError (permanent).
+- shared/http/errors.py: VendorRetryableError (429/5xx/timeouts, with the vendor's
+  Retry-After); VendorPermanentError (other 4xx, answered as 502).
+- shared/http/breaker.py: VendorUnavailableError (retryable: the circuit is open).
+- shared/email/errors.py: EmailNotAcceptedError (retryable); EmailConfigError (permanent).
+- shared/artifacts/errors.py: ArtifactStoreUnavailableError (retryable);
+  ArtifactBucketMissingError (permanent).
 - shared/support/ratelimit.py: OutboundRateLimited (retryable: a reply waits for its slot).
-- shared/support/outbound.py: OutboundConfigError (a vendor's credentials half set).
+- shared/support/outbound.py: OutboundConfigError (a vendor's credentials half set),
+  InvalidConversationKeyError.
+- shared/support/inbound.py: InvalidPayloadError (a webhook payload that fails its schema).
+- shared/security/signatures.py: SignatureError's SecretNotConfiguredError,
+  MissingSignatureError, MalformedSignatureError, SignatureMismatchError,
+  StaleSignatureError; UnknownPlatformError (an InvalidRequestError).
 - shared/adapters/csv_source.py: CsvImportError (an InvalidRequestError naming file, row
   and column).
+
+A unit test checks that this docstring names every subclass of ControlroomError in shared/.
 
 How each entry point maps them:
 - CloudEvent functions: RetryableError and any unexpected exception propagate (HTTP 500,

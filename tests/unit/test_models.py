@@ -263,3 +263,25 @@ def test_nested_arrays_are_wrapped_for_firestore() -> None:
         "n": [1, 2],
         "deep": {"x": [{"items": [1]}]},
     }
+
+
+def test_the_error_tree_drawn_in_errors_py_names_every_error_class() -> None:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import shared
+    from shared.core import errors
+
+    for info in pkgutil.walk_packages(shared.__path__, "shared."):
+        importlib.import_module(info.name)
+
+    def subclasses(cls: type) -> set[type]:
+        found = set(cls.__subclasses__())
+        for sub in list(found):
+            found |= subclasses(sub)
+        return found
+
+    ours = {c for c in subclasses(errors.ControlroomError) if c.__module__.startswith("shared.")}
+    doc = inspect.getdoc(errors) or ""
+    assert ours and [c.__name__ for c in ours if c.__name__ not in doc] == []
