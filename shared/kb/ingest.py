@@ -55,7 +55,7 @@ SUFFIX_FORMATS: dict[str, ArticleFormat] = {
     ".txt": "txt",
 }
 # Bump when the chunking algorithm changes: every article is then re-chunked.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SKIPPED = {"script", "style", "noscript", "template", "head", "nav", "footer", "svg", "form"}
@@ -323,10 +323,15 @@ def _fit(sentence: str, limit: int) -> list[str]:
 
 
 def _tail(text: str, size: int) -> str:
-    """The last `size` characters of `text`, starting at a word boundary."""
+    """The last `size` characters of `text`, starting where a line or a sentence starts if
+    one does within them (so a chunk never opens mid-row of a table), else at a word."""
     if size <= 0 or len(text) <= size:
         return ""
     tail = text[-size:]
+    starts = [i + 1 for i, c in enumerate(tail[:-1]) if c == "\n"]
+    starts += [m.end() for m in re.finditer(r"[.!?]\s+", tail)]
+    if starts and min(starts) < len(tail) - 1:
+        return tail[min(starts) :].strip()
     space = tail.find(" ")
     return tail[space + 1 :].strip() if space >= 0 else ""
 

@@ -192,7 +192,7 @@ def test_the_content_hash_follows_the_bytes() -> None:
 
 
 def test_chunking_options_are_checked_and_signed() -> None:
-    assert ChunkingOptions().signature == "v1:800:120"
+    assert ChunkingOptions().signature == "v2:800:120"
     with pytest.raises(ValueError):
         ChunkingOptions(max_chars=400, overlap_chars=300)
 
@@ -349,3 +349,12 @@ def test_a_reindex_keeps_articles_approved_on_the_status_page(tmp_path: Path) ->
 
     assert report.removed == []
     assert {a.source for a in store.stored_articles().values()} == {"faq.md", "kb_drafts/t-1.md"}
+
+
+def test_an_overlap_starts_where_a_line_or_a_sentence_starts() -> None:
+    from shared.kb.ingest import _tail
+
+    text = "Standard | EU | 3-5 days | 4.95\nExpress | EU | 1-2 days | 12.95"
+    assert _tail(text, 40) == "Express | EU | 1-2 days | 12.95"
+    assert _tail("One sentence here. Another one follows it", 30) == "Another one follows it"
+    assert _tail("no boundary anywhere in this long run of words", 20) == "long run of words"
