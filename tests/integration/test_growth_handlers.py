@@ -17,7 +17,8 @@ from shared.ads.firestore import FirestoreAdCampaigns
 from shared.ads.local_twin import TWIN_CAMPAIGNS, LocalAdPlatform
 from shared.ads.models import PLATFORMS, CampaignDraft
 from shared.ads.ports import AdPorts
-from shared.agents import ads, leads
+from shared.agents import ad_steps as ads
+from shared.agents import lead_steps as leads
 from shared.agents.steps import StepContext
 from shared.core.agent_settings import resolve_agent_settings
 from shared.core.messages import AgentTask

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
-from shared.agents import leads
+from shared.agents import lead_steps as leads
 from shared.agents.steps import StepContext
 from shared.core.agent_settings import resolve_agent_settings
 from shared.core.messages import AgentTask
