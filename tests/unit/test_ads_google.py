@@ -11,7 +11,7 @@ from shared.ads.google_ads import GoogleAdsPlatform
 from shared.ads.models import Audience, CampaignDraft, Creative
 from shared.http.client import HttpPolicy
 from shared.http.errors import VendorPermanentError, VendorRetryableError
-from tests.fakes.vendor_api import ReplayedApi
+from tests.helpers.fakes.vendor_api import ReplayedApi
 
 KEY = "cmp-0123456789abcdef"
 CUSTOMER = "customers/1234567890"

@@ -14,7 +14,7 @@ from shared.ads.meta import MetaAdsPlatform
 from shared.ads.models import Audience, CampaignDraft, Creative
 from shared.http.client import HttpPolicy
 from shared.http.errors import VendorPermanentError, VendorRetryableError
-from tests.fakes.vendor_api import ReplayedApi
+from tests.helpers.fakes.vendor_api import ReplayedApi
 
 KEY = "cmp-fedcba9876543210"
 CREATIVES = tuple(

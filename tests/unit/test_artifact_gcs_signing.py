@@ -22,7 +22,7 @@ from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
 from shared.artifacts.gcs import GcsArtifactStore, iam_signing_arguments
-from tests.fakes.network import NetworkGuard, guard_loopback_only
+from tests.helpers.fakes.network import NetworkGuard, guard_loopback_only
 
 PROJECT = "controlroom-test"
 BUCKET = "cr-artifacts-test"

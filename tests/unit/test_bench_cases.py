@@ -27,8 +27,8 @@ from shared.llm.pipeline import ProviderLLM
 from shared.llm.ports import ProviderCall, ProviderReply
 from shared.llm.pricing import DEFAULT_PRICES
 from shared.llm.types import CompletionRequest
-from tests.fakes.openai_api import CHAT_PATH
-from tests.fakes.recording_server import RecordedRequest
+from tests.helpers.fakes.openai_api import CHAT_PATH
+from tests.helpers.fakes.recording_server import RecordedRequest
 
 AT = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import pytest
 from shared.email import EmailNotAcceptedError, OutgoingEmail, SentEmail
 from shared.email.mailgun import MailgunEmailSender
 from shared.http.errors import VendorPermanentError, VendorRetryableError
-from tests.unit.vendor_replay import Replay, payload
+from tests.helpers.vendor_replay import Replay, payload
 
 API_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
 DOMAIN = "mg.shop.example"

@@ -11,7 +11,7 @@ from shared.email import EmailNotAcceptedError, OutgoingEmail, SentEmail
 from shared.email.sendgrid import SendGridEmailSender
 from shared.http.client import HttpPolicy
 from shared.http.errors import VendorPermanentError, VendorRetryableError
-from tests.unit.vendor_replay import Replay, payload
+from tests.helpers.vendor_replay import Replay, payload
 
 API_KEY = "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"
 SENDER = "Shop <hello@shop.example>"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from shared.core.documents import ApprovalDoc, RunDoc, TaskDoc
 from shared.core.models import ApprovalStatus, TaskStatus
 from shared.workflows import ad_performance, growth
-from tests.fakes.run_history import History
+from tests.helpers.fakes.run_history import History
 
 NOW = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
 

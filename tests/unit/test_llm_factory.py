@@ -15,7 +15,7 @@ from shared.llm.tiers import resolve_model
 from shared.llm.types import CompletionRequest
 from shared.wiring.llm import build_llm
 from shared.wiring.settings import Settings
-from tests.fakes.network import guard_loopback_only
+from tests.helpers.fakes.network import guard_loopback_only
 
 
 class TicketLabel(BaseModel):

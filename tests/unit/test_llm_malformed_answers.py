@@ -13,8 +13,8 @@ from shared.llm.openai_provider import OpenAIProvider, openai_client
 from shared.llm.pipeline import FallbackLLM, ProviderLLM, RetryPolicy
 from shared.llm.pricing import DEFAULT_PRICES
 from shared.llm.types import CompletionRequest
-from tests.fakes.openai_api import FakeOpenAI, answer, error
-from tests.fakes.recording_server import Reply
+from tests.helpers.fakes.openai_api import FakeOpenAI, answer, error
+from tests.helpers.fakes.recording_server import Reply
 
 CUT_SHORT = Reply(body='{"id": "chatcmpl-1", "choices": [{"ind')
 HTML_PAGE = Reply(body="<html>502 Bad Gateway</html>", headers={"Content-Type": "text/html"})

@@ -19,7 +19,7 @@ from shared.llm.offline import OfflineLLM
 from shared.llm.pipeline import FallbackLLM, ProviderLLM, RetryPolicy, parse_json_answer
 from shared.llm.pricing import ModelPrice
 from shared.llm.types import CompletionRequest
-from tests.fakes.scripted_provider import ScriptedProvider, reply
+from tests.helpers.fakes.scripted_provider import ScriptedProvider, reply
 
 MODELS = {"smart": "big-model", "fast": "small-model", "finance.smart": "finance-model"}
 PRICES = {

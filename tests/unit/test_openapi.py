@@ -31,7 +31,7 @@ from shared.core.documents import (
 from shared.web import status  # noqa: F401  (importing it registers every route)
 from shared.web.router import PUBLIC, registered_routes
 from shared.web.webhooks import PLATFORMS
-from tests.integration.functions_app import function_client
+from tests.helpers.functions_app import function_client
 
 OPENAPI = Path(__file__).resolve().parents[2] / "shared" / "web" / "openapi"
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -12,7 +12,7 @@ from shared.core.messages import conversation_key
 from shared.http.client import HttpPolicy
 from shared.http.errors import VendorPermanentError, VendorRetryableError
 from shared.support.outbound import SentReply
-from tests.unit.vendor_replay import Replay, payload
+from tests.helpers.vendor_replay import Replay, payload
 
 TOKEN = "AQXdSP_W41_UPs5ioT_t8HESyODB4FqbkJ8LrV_5mff4gPODzOYR"
 ORGANIZATION = "urn:li:organization:96072893"

@@ -10,7 +10,7 @@ import pytest
 from shared.adapters.vendors.slack import SlackClient, SlackNotice
 from shared.http.client import HttpPolicy
 from shared.http.errors import VendorPermanentError, VendorRetryableError
-from tests.unit.vendor_replay import Replay, payload
+from tests.helpers.vendor_replay import Replay, payload
 
 TOKEN = "xoxb-7812345678901-7809876543210-Qm3xVb8TzK2LpN5wR9cYdF1a"
 CHANNEL = "C07QK2N3V8M"

@@ -13,7 +13,7 @@ from shared.core.messages import conversation_key
 from shared.http.client import HttpPolicy
 from shared.http.errors import VendorPermanentError, VendorRetryableError
 from shared.support.outbound import InvalidConversationKeyError, SentReply
-from tests.unit.vendor_replay import Replay, payload
+from tests.helpers.vendor_replay import Replay, payload
 
 TOKEN = "act.3f9a1c0e5b7d2a4c6e8f0b1d3a5c7e9f1b3d5f7a9c1e3a5c7e9b1d3f5a7c9e1"
 BUSINESS_ID = "-000Mw3kF0Bb3kLa0mHkqpx6Ef9gZBfYz8Kd"

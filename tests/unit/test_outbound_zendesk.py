@@ -17,7 +17,7 @@ from shared.support.outbound import (
     OutboundConfigError,
     SentReply,
 )
-from tests.unit.vendor_replay import Replay, payload
+from tests.helpers.vendor_replay import Replay, payload
 
 EMAIL = "support-bot@acme.example"
 API_TOKEN = "6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from shared.adapters.csv_source import TABLE_COLUMNS, CsvDataSource, CsvImportError
 from shared.core.dataset import Dataset
 from shared.core.errors import InvalidRequestError
-from tests.unit.fuzzing import fuzz_settings
+from tests.helpers.fuzzing import fuzz_settings
 
 TABLES = sorted(TABLE_COLUMNS)
 

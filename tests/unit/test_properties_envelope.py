@@ -16,7 +16,7 @@ from shared.core.envelope import Delivery, delivery_from_cloud_event, message_ty
 from shared.core.errors import InvalidMessageError
 from shared.core.messages import MESSAGE_TYPES, AgentTask
 from shared.core.models import Message
-from tests.unit.fuzzing import (
+from tests.helpers.fuzzing import (
     PAYLOADS,
     fuzz_settings,
     json_bytes,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from shared.core.errors import InvalidRequestError
 from shared.core.messages import InboundMessage, StripeEvent
 from shared.support.inbound import PARSERS, parse_inbound, parse_stripe_event
-from tests.unit.fuzzing import fuzz_settings, json_values, mutated, webhook_fixture
+from tests.helpers.fuzzing import fuzz_settings, json_values, mutated, webhook_fixture
 
 PLATFORM_FIXTURES = {
     "tiktok": ["tiktok_im_receive_msg", "tiktok_im_mark_read_msg"],

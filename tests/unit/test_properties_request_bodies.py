@@ -16,7 +16,7 @@ from shared.app.run_commands import DecisionBody
 from shared.app.status_views import ChatPost
 from shared.core.errors import InvalidRequestError
 from shared.web.run_actions import _decision_body
-from tests.unit.fuzzing import fuzz_settings, json_values
+from tests.helpers.fuzzing import fuzz_settings, json_values
 
 
 def fields_of(names: list[str]) -> st.SearchStrategy[dict[str, Any]]:

@@ -29,7 +29,7 @@ from shared.security.signatures import (
     StaleSignatureError,
     verify_webhook,
 )
-from tests.unit.fuzzing import fuzz_settings
+from tests.helpers.fuzzing import fuzz_settings
 
 Headers = dict[str, str]
 Signer = Callable[[bytes, str, str], Headers]  # (body, secret, signed timestamp) -> headers

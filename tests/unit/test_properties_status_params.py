@@ -23,7 +23,7 @@ from shared.app.status_views import (
 )
 from shared.core.errors import InvalidRequestError
 from shared.core.models import RunStatus
-from tests.unit.fuzzing import fuzz_settings
+from tests.helpers.fuzzing import fuzz_settings
 
 # What werkzeug hands over as query values: any text decoded from UTF-8 (no lone surrogates).
 query_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)

@@ -9,7 +9,7 @@ import pytest
 from shared.adapters.vendors import HttpPolicy, VendorPermanentError, VendorRetryableError
 from shared.http.breaker import VendorUnavailableError
 from shared.http.client import VendorHttp
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 POLICY = HttpPolicy(max_attempts=1, breaker_failures=3, breaker_reset_s=30)
 

@@ -15,7 +15,7 @@ from shared.adapters.vendors import (
     parse_retry_after,
 )
 from shared.http.client import VendorHttp
-from tests.unit.vendor_replay import Replay
+from tests.helpers.vendor_replay import Replay
 
 
 def vendor_http(

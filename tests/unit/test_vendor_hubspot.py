@@ -17,7 +17,7 @@ from shared.adapters.vendors import (
 )
 from shared.adapters.vendors.hubspot import order_from_deal
 from shared.core.dataset import Customer, Order
-from tests.unit.vendor_replay import Replay, payload
+from tests.helpers.vendor_replay import Replay, payload
 
 TOKEN = "pat-eu1-00000000-1111-2222-3333-444444444444"
 

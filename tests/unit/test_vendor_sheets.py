@@ -19,7 +19,7 @@ from shared.adapters.vendors import (
 )
 from shared.adapters.vendors.sheets import CellValue
 from shared.core.dataset import Customer, Order
-from tests.unit.vendor_replay import Replay, payload
+from tests.helpers.vendor_replay import Replay, payload
 
 SHEET_ID = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"
 

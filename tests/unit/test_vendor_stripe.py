@@ -20,7 +20,7 @@ from shared.adapters.vendors import (
 from shared.adapters.vendors.stripe import StripeCharge, StripeSubscription
 from shared.core.dataset import Customer, Order, Subscription
 from shared.core.errors import PermanentError, RetryableError
-from tests.unit.vendor_replay import Replay, payload
+from tests.helpers.vendor_replay import Replay, payload
 
 API_KEY = "sk_test_51QxTESTkey0000000000000000"
 NO_RETRY = HttpPolicy(max_attempts=1)

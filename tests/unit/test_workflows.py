@@ -21,7 +21,7 @@ from shared.workflows.winback import (
     propose_campaign,
     report_campaign,
 )
-from tests.fakes.run_history import History
+from tests.helpers.fakes.run_history import History
 
 NOW = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
 

@@ -1,8 +1,9 @@
 """A scripted OpenAI-compatible server for the fault suite: each distinct prompt meets the
 same scripted failures, in order, before a good answer, whatever order agents call in.
 
-Answers follow the documented wire format (tests/fakes/openai_api.py); a request asking for a
-JSON schema gets a valid object for it, from `structured_answers` keyed by schema name.
+Answers follow the documented wire format (tests/helpers/fakes/openai_api.py); a request
+asking for a JSON schema gets a valid object for it, from `structured_answers` keyed by schema
+name.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.openai_api import CHAT_PATH, answer, chat_completion, error, last_user_message
-from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
+from tests.helpers.fakes.openai_api import (
+    CHAT_PATH,
+    answer,
+    chat_completion,
+    error,
+    last_user_message,
+)
+from tests.helpers.fakes.recording_server import RecordedRequest, RecordingServer, Reply
 
 GOOD_PROSE = "Prose from the fake model."
 

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.unit.fuzzing import fuzz_settings
+from tests.helpers.fuzzing import fuzz_settings
 
 REPO = Path(__file__).resolve().parents[2]
 OPENAPI = REPO / "shared" / "web" / "openapi"

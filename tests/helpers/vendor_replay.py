@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-PAYLOADS = Path(__file__).parent / "payloads" / "vendors"
+PAYLOADS = Path(__file__).resolve().parents[1] / "unit" / "payloads" / "vendors"
 
 
 def payload(name: str) -> Any:

@@ -1,35 +1,12 @@
-"""Helpers shared by the test tiers: waiting on conditions and reading Pub/Sub."""
+"""Reading Pub/Sub in tests: a tap subscription that sees only what is published after it."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
-from datetime import datetime
-from typing import TypeVar
 
 from google.cloud import pubsub_v1
 from google.pubsub_v1 import types as pubsub_types
-
-from shared.adapters.firestore_conversations import FirestoreConversations
-from shared.core.documents import TicketDoc
-from shared.core.effects import support_run_id
-
-T = TypeVar("T")
-
-
-def wait_for(
-    check: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.1
-) -> T:
-    """Poll `check` until it returns something truthy; fail naming `what` after the deadline."""
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
 
 
 class TopicTap:
@@ -95,11 +72,3 @@ class TopicTap:
         """Delete the tap subscription."""
         self.subscriber.delete_subscription(request={"subscription": self.path})
         self.subscriber.close()
-
-
-def open_ticket(store: FirestoreConversations, ticket: TicketDoc, now: datetime) -> None:
-    """Seed an escalation the way the support agent makes one: its effect record, then the
-    batch that writes the ticket and marks the record done."""
-    run_id = support_run_id(ticket.message_id)
-    store.begin_effect(run_id, "ticket", now)
-    store.escalate(run_id, ticket, now)

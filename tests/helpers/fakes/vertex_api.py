@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
+from tests.helpers.fakes.recording_server import RecordedRequest, RecordingServer, Reply
 
 GENERATE_PATH = re.compile(
     r"^/v1beta1/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"

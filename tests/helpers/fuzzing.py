@@ -21,7 +21,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 # keep it out of the checkout.
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "controlroom-hypothesis")
 
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).resolve().parents[1] / "unit" / "payloads"
 WEBHOOK_PAYLOADS = PAYLOADS / "webhooks"
 
 

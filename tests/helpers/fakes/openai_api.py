@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
+from tests.helpers.fakes.recording_server import RecordedRequest, RecordingServer, Reply
 
 CHAT_PATH = "/v1/chat/completions"
 

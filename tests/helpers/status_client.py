@@ -7,7 +7,7 @@ import re
 import flask
 
 from tests.conftest import API_TOKEN
-from tests.integration.functions_app import function_client
+from tests.helpers.functions_app import function_client
 
 
 def status_client(token: str | None = API_TOKEN) -> flask.testing.FlaskClient:
