@@ -42,7 +42,7 @@ from shared.artifacts.gcs import GcsArtifactStore
 from shared.core.errors import PermanentError
 from tests.helpers.fakes.network import guard_loopback_only
 from tests.helpers.fakes.recording_server import RecordedRequest, RecordingServer, Reply
-from tests.unit.test_artifact_conformance import CONFORMANCE, REPORT, Check, new_run_id
+from tests.unit.artifacts.test_artifact_conformance import CONFORMANCE, REPORT, Check, new_run_id
 
 pytestmark = pytest.mark.integration
 

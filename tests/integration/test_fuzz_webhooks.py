@@ -28,8 +28,8 @@ from tests.helpers.functions_app import function_client
 from tests.helpers.fuzz_http import DocumentCounter, Fuzzer, load_schema, operations
 from tests.helpers.fuzzing import fuzz_settings, json_documents, mutated, webhook_fixture
 from tests.helpers.pubsub import TopicTap
-from tests.unit.test_properties_inbound import PLATFORM_FIXTURES, STRIPE_FIXTURES
-from tests.unit.test_properties_signatures import SIGNERS
+from tests.unit.security.test_properties_signatures import SIGNERS
+from tests.unit.support.test_properties_inbound import PLATFORM_FIXTURES, STRIPE_FIXTURES
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from emulators.cli import main
 from shared.cli.support_eval import evaluate_messages, score
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MESSAGES = ROOT / "kb" / "eval" / "messages.jsonl"
 ARTICLES = ROOT / "kb" / "articles"
 LABELLED = [json.loads(line) for line in MESSAGES.read_text().splitlines() if line.strip()]

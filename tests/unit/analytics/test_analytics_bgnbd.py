@@ -25,7 +25,7 @@ from shared.analytics.bgnbd import (
 from shared.analytics.transactions import Purchase, purchases_from_dataset
 from shared.analytics.winback import WinbackAssumptions, winback_offer_roi, winback_targets
 
-CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow_customers_summary.csv"
+CDNOW = Path(__file__).resolve().parents[2] / "data" / "cdnow_customers_summary.csv"
 # Fader, Hardie & Lee (2005), the BG/NBD estimates on CDNOW (their Table 1 / section 4).
 PAPER = BgNbdModel(r=0.243, alpha=4.414, a=0.793, b=2.426)
 PAPER_LOG_LIKELIHOOD = -9582.4

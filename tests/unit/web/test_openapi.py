@@ -33,7 +33,7 @@ from shared.web.router import PUBLIC, registered_routes
 from shared.web.webhooks import PLATFORMS
 from tests.helpers.functions_app import function_client
 
-OPENAPI = Path(__file__).resolve().parents[2] / "shared" / "web" / "openapi"
+OPENAPI = Path(__file__).resolve().parents[3] / "shared" / "web" / "openapi"
 METHODS = ("get", "post", "put", "patch", "delete")
 
 

@@ -19,7 +19,7 @@ import pytest
 from shared.adapters.firestore_indexes import COMPOSITE_INDEXES
 from shared.wiring.settings import Settings
 
-TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "infra" / "terraform"
+TERRAFORM_DIR = Path(__file__).resolve().parents[3] / "infra" / "terraform"
 TERRAFORM_BIN = Path("/usr/local/bin/terraform")
 
 # Every secret setting (a SecretStr, alone or in a mapping) and the API token.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from shared.core.topology import TOPOLOGY
 
-TOPOLOGY_JSON = Path(__file__).resolve().parents[2] / "infra" / "terraform" / "topology.json"
+TOPOLOGY_JSON = Path(__file__).resolve().parents[3] / "infra" / "terraform" / "topology.json"
 
 
 def test_committed_topology_json_matches_the_code() -> None:

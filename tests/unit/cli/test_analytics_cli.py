@@ -14,7 +14,7 @@ import pytest
 from shared.analytics._numbers import add_months
 from shared.cli.analytics import add_analyze_parser, main, run_analyze
 
-CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow_customers_summary.csv"
+CDNOW = Path(__file__).resolve().parents[2] / "data" / "cdnow_customers_summary.csv"
 
 
 def write(tmp_path: Path, text: str, name: str = "input.csv") -> Path:

@@ -27,7 +27,7 @@ from shared.core.dataset import (
     TicketPriority,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def customer(

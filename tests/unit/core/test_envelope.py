@@ -13,7 +13,7 @@ from shared.core.envelope import Delivery, delivery_from_cloud_event, message_ty
 from shared.core.errors import InvalidMessageError
 from shared.core.messages import AgentTask, RunRequest, TaskResult
 
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"
 
 
 def eventarc_payload() -> dict[str, Any]:

@@ -100,7 +100,7 @@ def test_popularity_ranks_by_users_then_interactions() -> None:
 
 
 def test_the_webhooks_openapi_documents_the_tracking_routes() -> None:
-    from tests.unit.test_openapi import _properties, spec
+    from tests.unit.web.test_openapi import _properties, spec
 
     document = spec("webhooks")
     schemas = document["components"]["schemas"]

@@ -25,7 +25,7 @@ from shared.support import (
     parse_zendesk,
 )
 
-PAYLOADS = Path(__file__).parent / "payloads" / "webhooks"
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "webhooks"
 
 Parser = Callable[[dict[str, Any]], list[InboundMessage]]
 

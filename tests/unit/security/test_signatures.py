@@ -33,7 +33,7 @@ from shared.security.signatures import (
     verify_zendesk,
 )
 
-PAYLOADS = Path(__file__).parent / "payloads" / "webhooks"
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "webhooks"
 NOW = datetime(2024, 10, 28, 12, 0, tzinfo=UTC)
 NOW_TS = 1730116800
 SECRET = "s3cret-0042"

@@ -29,7 +29,7 @@ from shared.support.outbound import (
 from shared.support.ratelimit import OutboundLimiter, OutboundRateLimited
 from shared.wiring.support import escalation_tickets_for, notifier_for, reply_sender_for
 
-PAYLOADS = Path(__file__).parent / "payloads" / "vendors"
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "vendors"
 TIKTOK_KEY = "tiktok:0:1:7418290164882556934:7343915108926244870"
 
 CREDENTIALS: dict[str, Any] = {
