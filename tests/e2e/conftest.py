@@ -12,7 +12,7 @@ from emulators.cloud import LocalCloud, LocalCloudConfig
 from shared.adapters.firestore_store import FirestoreStore
 from shared.core.documents import RunDoc
 from tests.conftest import API_TOKEN, Emulators
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 RUN_TIMEOUT_S = 60.0
 

@@ -13,7 +13,8 @@ from shared.core.models import RunStatus, TaskStatus
 from shared.core.topology import DEAD_LETTERS_TOPIC
 from tests.conftest import Emulators
 from tests.e2e.conftest import start_run_via_api, wait_for_run
-from tests.support import TopicTap, wait_for
+from tests.helpers.pubsub import TopicTap
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -25,7 +25,7 @@ from shared.tracking.firestore_segments import FirestoreSegments
 from tests.conftest import Emulators
 from tests.e2e.conftest import running_cloud, start_run_via_api, wait_for_run
 from tests.e2e.test_winback import AUTH, _republish, decide, wait_for_approval
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

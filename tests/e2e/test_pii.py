@@ -28,8 +28,8 @@ from shared.core.topology import TOPOLOGY
 from shared.security.signatures import sign_generic
 from tests.conftest import API_TOKEN, Emulators
 from tests.e2e.conftest import wait_for_run
-from tests.fakes.openai_api import FakeOpenAI
-from tests.support import wait_for
+from tests.helpers.fakes.openai_api import FakeOpenAI
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from emulators.demo import seed_knowledge_base, send_chat_message
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_store import FirestoreStore
 from shared.core.documents import ConversationDoc
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

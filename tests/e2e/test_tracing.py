@@ -18,7 +18,7 @@ from emulators.demo import create_schedules, seed_knowledge_base, send_chat_mess
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.scheduler_client import scheduler_client
 from tests.e2e.conftest import start_run_via_api, wait_for_run
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -28,7 +28,7 @@ from shared.tracking.membership import Membership
 from shared.tracking.segments import bundled_segments
 from tests.conftest import Emulators
 from tests.e2e.conftest import running_cloud
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

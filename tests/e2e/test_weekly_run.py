@@ -19,7 +19,7 @@ from shared.core.models import RunStatus, TaskStatus
 from shared.core.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
 from tests.conftest import API_TOKEN
 from tests.e2e.conftest import start_run_via_api, wait_for_run
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -25,7 +25,7 @@ from shared.core.models import ApprovalStatus, RunStatus, TaskStatus
 from shared.core.topology import SWEEPS_TOPIC, agent_topic
 from tests.conftest import API_TOKEN
 from tests.e2e.conftest import start_run_via_api, wait_for_run
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

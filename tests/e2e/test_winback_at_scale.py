@@ -14,7 +14,7 @@ from shared.core.models import RunStatus, TaskStatus
 from tests.conftest import Emulators
 from tests.e2e.conftest import running_cloud
 from tests.e2e.test_winback import AUTH, _republish, decide, sent_per_message_id, wait_for_approval
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from emulators.gcloud import start_pubsub
 from shared.adapters.firestore_store import FirestoreStore
 from shared.core.models import RunStatus
 from tests.conftest import API_TOKEN, Emulators, _clear_settings_caches
-from tests.faults.llm_fake import ScriptedOpenAI
+from tests.helpers.fakes.scripted_openai import ScriptedOpenAI
 
 # The one place the fault suite's size is read: `make reliability` raises it.
 FAULT_RUNS = int(os.environ.get("CONTROLROOM_FAULT_RUNS", "5"))

@@ -20,7 +20,7 @@ from tests.faults.conftest import (
     effect_repeats,
     effects_done,
 )
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

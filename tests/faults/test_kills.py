@@ -24,7 +24,7 @@ from tests.faults.conftest import (
     finished,
     repeated_effects,
 )
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ from shared.adapters.firestore_store import FirestoreStore
 from shared.core.models import RunStatus, TaskStatus
 from tests.e2e.conftest import start_run_via_api, wait_for_run
 from tests.faults.conftest import FaultFigures, effect_repeats, effects_done, llm_env
-from tests.faults.llm_fake import ScriptedOpenAI
-from tests.support import wait_for
+from tests.helpers.fakes.scripted_openai import ScriptedOpenAI
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -40,9 +40,9 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 from shared.artifacts import ArtifactBucketMissingError, ArtifactStoreUnavailableError
 from shared.artifacts.gcs import GcsArtifactStore
 from shared.core.errors import PermanentError
-from tests.fakes.network import guard_loopback_only
-from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
-from tests.unit.test_artifact_conformance import CONFORMANCE, REPORT, Check, new_run_id
+from tests.helpers.fakes.network import guard_loopback_only
+from tests.helpers.fakes.recording_server import RecordedRequest, RecordingServer, Reply
+from tests.unit.artifacts.test_artifact_conformance import CONFORMANCE, REPORT, Check, new_run_id
 
 pytestmark = pytest.mark.integration
 

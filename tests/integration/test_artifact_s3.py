@@ -17,8 +17,8 @@ from moto.server import ThreadedMotoServer
 
 from shared.artifacts import ArtifactBucketMissingError, ArtifactStoreUnavailableError
 from shared.artifacts.s3 import S3ArtifactStore
-from tests.fakes.network import guard_loopback_only
-from tests.unit.test_artifact_conformance import CONFORMANCE, REPORT, Check, new_run_id
+from tests.helpers.fakes.network import guard_loopback_only
+from tests.unit.artifacts.test_artifact_conformance import CONFORMANCE, REPORT, Check, new_run_id
 
 pytestmark = pytest.mark.integration
 

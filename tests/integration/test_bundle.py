@@ -33,7 +33,7 @@ from shared.core.messages import AgentTask, RunRequest, TaskResult
 from shared.core.models import TaskStatus, utcnow
 from shared.core.topology import TASK_RESULTS_TOPIC, TOPOLOGY
 from tests.conftest import Emulators
-from tests.support import TopicTap
+from tests.helpers.pubsub import TopicTap
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from shared.core.messages import AgentTask
 from shared.core.models import RunStatus, TaskStatus, utcnow
 from shared.core.topology import DEAD_LETTERS_TOPIC, TASK_RESULTS_TOPIC
 from tests.conftest import Emulators
-from tests.integration.functions_app import function_client, pubsub_cloud_event
-from tests.support import TopicTap
+from tests.helpers.functions_app import function_client, pubsub_cloud_event
+from tests.helpers.pubsub import TopicTap
 
 pytestmark = pytest.mark.integration
 

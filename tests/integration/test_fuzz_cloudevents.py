@@ -23,9 +23,9 @@ from shared.core.errors import InvalidMessageError
 from shared.core.messages import RunRequest, TaskResult
 from shared.core.topology import DEAD_LETTERS_TOPIC
 from tests.conftest import Emulators
-from tests.integration.functions_app import function_client, pubsub_cloud_event
-from tests.support import TopicTap
-from tests.unit.fuzzing import fuzz_settings, json_bytes, json_documents, mutated
+from tests.helpers.functions_app import function_client, pubsub_cloud_event
+from tests.helpers.fuzzing import fuzz_settings, json_bytes, json_documents, mutated
+from tests.helpers.pubsub import TopicTap
 
 pytestmark = pytest.mark.integration
 

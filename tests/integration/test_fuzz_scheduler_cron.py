@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from emulators.scheduler import SchedulerEmulator
 from shared.adapters.scheduler_client import scheduler_client
-from tests.unit.fuzzing import fuzz_settings
+from tests.helpers.fuzzing import fuzz_settings
 
 pytestmark = pytest.mark.integration
 

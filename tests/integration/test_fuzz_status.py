@@ -33,11 +33,12 @@ from shared.core.models import RunStatus, TaskStatus, utcnow
 from shared.core.topology import SUPPORT_MESSAGES_TOPIC
 from shared.support.inbound import parse_generic
 from tests.conftest import API_TOKEN, Emulators
-from tests.integration.functions_app import function_client
-from tests.integration.fuzz_http import CHECKS, DocumentCounter, Fuzzer, load_schema, operations
-from tests.integration.status_client import form_value
-from tests.support import TopicTap, open_ticket
-from tests.unit.fuzzing import fuzz_settings, json_documents
+from tests.helpers.functions_app import function_client
+from tests.helpers.fuzz_http import CHECKS, DocumentCounter, Fuzzer, load_schema, operations
+from tests.helpers.fuzzing import fuzz_settings, json_documents
+from tests.helpers.pubsub import TopicTap
+from tests.helpers.status_client import form_value
+from tests.helpers.tickets import open_ticket
 
 pytestmark = pytest.mark.integration
 

@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 from shared.core.topology import BILLING_EVENTS_TOPIC, RUN_REQUESTS_TOPIC, SUPPORT_MESSAGES_TOPIC
 from shared.workflows.registry import WORKFLOWS
 from tests.conftest import API_TOKEN, WEBHOOK_SECRETS, Emulators
-from tests.integration.functions_app import function_client
-from tests.integration.fuzz_http import DocumentCounter, Fuzzer, load_schema, operations
-from tests.support import TopicTap
-from tests.unit.fuzzing import fuzz_settings, json_documents, mutated, webhook_fixture
-from tests.unit.test_properties_inbound import PLATFORM_FIXTURES, STRIPE_FIXTURES
-from tests.unit.test_properties_signatures import SIGNERS
+from tests.helpers.functions_app import function_client
+from tests.helpers.fuzz_http import DocumentCounter, Fuzzer, load_schema, operations
+from tests.helpers.fuzzing import fuzz_settings, json_documents, mutated, webhook_fixture
+from tests.helpers.pubsub import TopicTap
+from tests.unit.security.test_properties_signatures import SIGNERS
+from tests.unit.support.test_properties_inbound import PLATFORM_FIXTURES, STRIPE_FIXTURES
 
 pytestmark = pytest.mark.integration
 

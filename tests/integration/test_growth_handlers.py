@@ -30,7 +30,7 @@ from shared.tracking.firestore_segments import FirestoreSegments
 from shared.tracking.membership import refresh_all_segments
 from shared.tracking.recommendations import refresh_recommendations
 from shared.tracking.segments import bundled_segments
-from tests.fakes.counting_enricher import CountingEnricher
+from tests.helpers.fakes.counting_enricher import CountingEnricher
 
 pytestmark = pytest.mark.integration
 

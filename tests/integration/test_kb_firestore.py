@@ -18,7 +18,7 @@ from shared.kb.models import article_id_for
 from shared.kb.ports import KnowledgeStore
 from shared.kb.retrieval import KnowledgeBase
 from tests.conftest import Emulators
-from tests.unit.test_kb_ingest import SCENARIOS, copy_articles
+from tests.unit.kb.test_kb_ingest import SCENARIOS, copy_articles
 
 pytestmark = pytest.mark.integration
 

@@ -16,10 +16,10 @@ from shared.kb.ingest import ingest_directory
 from shared.support.inbound import parse_generic
 from shared.wiring.langsmith import langsmith_client
 from tests.conftest import Emulators
-from tests.fakes.recording_server import RecordedRequest, RecordingServer, Reply
-from tests.integration.functions_app import function_client, pubsub_cloud_event
-from tests.integration.status_client import clear_settings_caches
-from tests.support import wait_for
+from tests.helpers.fakes.recording_server import RecordedRequest, RecordingServer, Reply
+from tests.helpers.functions_app import function_client, pubsub_cloud_event
+from tests.helpers.status_client import clear_settings_caches
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

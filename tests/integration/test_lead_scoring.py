@@ -23,7 +23,7 @@ from shared.leads.ports import LeadPorts
 from shared.llm.offline import OfflineLLM
 from shared.tracking.firestore_segments import MEMBERS, PROFILES, FirestoreSegments
 from shared.tracking.membership import Membership
-from tests.fakes.counting_enricher import CountingEnricher
+from tests.helpers.fakes.counting_enricher import CountingEnricher
 
 pytestmark = pytest.mark.integration
 

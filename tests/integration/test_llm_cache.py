@@ -19,8 +19,8 @@ from shared.llm.types import CompletionRequest
 from shared.wiring.llm import build_llm
 from shared.wiring.settings import Settings
 from tests.conftest import Emulators
-from tests.fakes import openai_api
-from tests.fakes.openai_api import FakeOpenAI
+from tests.helpers.fakes import openai_api
+from tests.helpers.fakes.openai_api import FakeOpenAI
 
 pytestmark = pytest.mark.integration
 

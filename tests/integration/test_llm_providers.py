@@ -21,11 +21,11 @@ from shared.llm.types import LLM, CompletionRequest
 from shared.llm.vertex_provider import VertexProvider, vertex_client
 from shared.wiring.llm import build_llm
 from shared.wiring.settings import Settings
-from tests.fakes import openai_api, vertex_api
-from tests.fakes.network import NetworkGuard, guard_loopback_only
-from tests.fakes.openai_api import FakeOpenAI
-from tests.fakes.recording_server import Reply
-from tests.fakes.vertex_api import FakeVertex
+from tests.helpers.fakes import openai_api, vertex_api
+from tests.helpers.fakes.network import NetworkGuard, guard_loopback_only
+from tests.helpers.fakes.openai_api import FakeOpenAI
+from tests.helpers.fakes.recording_server import Reply
+from tests.helpers.fakes.vertex_api import FakeVertex
 
 pytestmark = pytest.mark.integration
 

@@ -26,8 +26,8 @@ from shared.core.ports import AgentOutcome, StepRecorder
 from shared.core.topology import AGENTS, TASK_RESULTS_TOPIC, agent_topic
 from shared.llm.offline import OfflineLLM
 from tests.conftest import Emulators
+from tests.helpers.pubsub import TopicTap
 from tests.integration.conftest import SteppingClock
-from tests.support import TopicTap
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ from shared.core.messages import SupportMessage
 from shared.core.topology import BILLING_EVENTS_TOPIC, SUPPORT_MESSAGES_TOPIC
 from shared.security.signatures import sign_generic
 from tests.conftest import WEBHOOK_SECRETS, Emulators
-from tests.integration.functions_app import function_client
-from tests.support import TopicTap
+from tests.helpers.functions_app import function_client
+from tests.helpers.pubsub import TopicTap
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from emulators.gcloud import start_firestore
-from tests.support import wait_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

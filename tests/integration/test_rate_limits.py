@@ -12,9 +12,9 @@ import pytest
 from shared.core.topology import RUN_REQUESTS_TOPIC
 from shared.security.ratelimit import caller_limits
 from tests.conftest import API_TOKEN, Emulators
-from tests.integration.functions_app import function_client
-from tests.integration.status_client import clear_settings_caches, status_client
-from tests.support import TopicTap
+from tests.helpers.functions_app import function_client
+from tests.helpers.pubsub import TopicTap
+from tests.helpers.status_client import clear_settings_caches, status_client
 
 pytestmark = pytest.mark.integration
 

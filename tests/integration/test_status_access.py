@@ -15,14 +15,14 @@ from shared.app.timeline import run_event
 from shared.core.documents import RunDoc, TaskDoc, TicketDoc
 from shared.support.inbound import parse_generic
 from tests.conftest import API_TOKEN, Emulators
-from tests.integration.status_client import (
+from tests.helpers.status_client import (
     BROWSER,
     clear_settings_caches,
     form_value,
     sign_in,
     status_client,
 )
-from tests.support import open_ticket
+from tests.helpers.tickets import open_ticket
 
 pytestmark = pytest.mark.integration
 

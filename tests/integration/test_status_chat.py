@@ -15,8 +15,9 @@ from shared.core.documents import TicketDoc
 from shared.core.messages import SupportMessage
 from shared.core.topology import SUPPORT_MESSAGES_TOPIC
 from tests.conftest import Emulators
-from tests.integration.functions_app import function_client
-from tests.support import TopicTap, open_ticket
+from tests.helpers.functions_app import function_client
+from tests.helpers.pubsub import TopicTap
+from tests.helpers.tickets import open_ticket
 
 pytestmark = pytest.mark.integration
 

@@ -20,8 +20,8 @@ from shared.kb.models import article_id_for
 from shared.kb.retrieval import KnowledgeBase
 from shared.support.inbound import parse_generic
 from tests.conftest import API_TOKEN, Emulators
-from tests.integration.status_client import status_client
-from tests.support import open_ticket
+from tests.helpers.status_client import status_client
+from tests.helpers.tickets import open_ticket
 
 pytestmark = pytest.mark.integration
 

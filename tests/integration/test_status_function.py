@@ -12,7 +12,7 @@ from shared.app.timeline import run_event
 from shared.core.documents import Artifact, RunDoc, TaskDoc
 from shared.core.models import LlmUsage, RunStatus, TaskStatus
 from tests.conftest import Emulators
-from tests.integration.status_client import status_client
+from tests.helpers.status_client import status_client
 
 pytestmark = pytest.mark.integration
 

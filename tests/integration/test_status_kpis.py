@@ -14,7 +14,7 @@ from shared.adapters.firestore_store import FirestoreStore
 from shared.core.documents import RunDoc, TaskDoc
 from shared.core.models import LlmUsage, RunStatus, TaskStatus
 from tests.conftest import Emulators
-from tests.integration.status_client import BROWSER, status_client
+from tests.helpers.status_client import BROWSER, status_client
 from tests.integration.test_status_stats import Seeder
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from shared.adapters.firestore_store import FirestoreStore
 from shared.core.documents import RunDoc
 from shared.core.models import RunStatus
 from tests.conftest import Emulators
-from tests.integration.status_client import status_client
+from tests.helpers.status_client import status_client
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 from shared.adapters.firestore_store import FirestoreStore
 from shared.core.agent_settings import bundled_agents, bundled_policy, resolve_agent_settings
 from tests.conftest import Emulators
-from tests.integration.status_client import (
+from tests.helpers.status_client import (
     BROWSER,
     clear_settings_caches,
     form_value,

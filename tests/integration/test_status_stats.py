@@ -13,8 +13,8 @@ from shared.core.documents import KbDraftDoc, MessageDoc, Resolution, TicketDoc
 from shared.core.effects import support_run_id
 from shared.core.messages import InboundMessage, InboundUser
 from tests.conftest import Emulators
-from tests.integration.status_client import status_client
-from tests.support import open_ticket
+from tests.helpers.status_client import status_client
+from tests.helpers.tickets import open_ticket
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from shared.kb.ingest import ingest_directory
 from shared.support.inbound import parse_generic
 from shared.support.outbound import SentReply
 from tests.conftest import Emulators
-from tests.integration.functions_app import function_client, pubsub_cloud_event
+from tests.helpers.functions_app import function_client, pubsub_cloud_event
 
 pytestmark = pytest.mark.integration
 

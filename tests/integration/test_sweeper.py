@@ -61,7 +61,7 @@ def test_an_overdue_run_is_failed_with_the_reason_and_a_timely_one_is_left_alone
 def test_the_maintenance_function_routes_sweeps_and_nightly_reindexes(
     store: FirestoreStore,
 ) -> None:
-    from tests.integration.functions_app import function_client, pubsub_cloud_event
+    from tests.helpers.functions_app import function_client, pubsub_cloud_event
 
     _run(store, "run-overdue-fn", deadline_min=-60)  # already past its deadline
     client = function_client("supervisor", "on_sweep", "cloudevent")

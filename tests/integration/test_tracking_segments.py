@@ -23,8 +23,8 @@ from shared.tracking.segments import MAX_WINDOW_DAYS, parse_segments
 from shared.wiring import tracking as tracking_wiring
 from shared.wiring.settings import get_settings
 from tests.conftest import Emulators
-from tests.integration.functions_app import function_client, pubsub_cloud_event
-from tests.support import TopicTap
+from tests.helpers.functions_app import function_client, pubsub_cloud_event
+from tests.helpers.pubsub import TopicTap
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ from shared.adapters.firestore_store import FirestoreStore
 from shared.core.messages import RunRequest
 from shared.core.topology import RUN_REQUESTS_TOPIC
 from tests.conftest import API_TOKEN, PROJECT, Emulators
-from tests.integration.functions_app import function_client
-from tests.support import TopicTap
+from tests.helpers.functions_app import function_client
+from tests.helpers.pubsub import TopicTap
 
 pytestmark = pytest.mark.integration
 
