@@ -9,7 +9,7 @@ from shared.cli.support_eval import evaluate_messages
 from shared.support.classify import classify_message
 from shared.support.language import detect_language
 
-ARTICLES = Path(__file__).resolve().parents[2] / "kb" / "articles"
+ARTICLES = Path(__file__).resolve().parents[3] / "kb" / "articles"
 
 
 def _one(message: str, thread: list[dict[str, str]] | None = None) -> dict[str, object]:
