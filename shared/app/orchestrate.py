@@ -376,16 +376,19 @@ def finish_run(
             "usage": LlmUsage.total([t.usage for t in tasks]),
         }
     )
-    store.finish_run(finished)
     if status is RunStatus.FAILED:
         message = f"run failed at step {run.step}: " + "; ".join(reasons or [])
     elif note:
         message = f"run {status.value}: {note}"
     else:
         message = f"run {status.value}"
+    # The timeline entry goes first: whoever sees the run finished (a person, a test, the
+    # export) then finds why on its timeline. A crash between the two writes is redelivered
+    # to the same owner, which writes both again (the event is keyed, so it stays one).
     store.append_event(
         run_event(run.run_id, f"run.{status.value}", message, now, discriminator=str(run.attempt))
     )
+    store.finish_run(finished)
     logger.info("run %s finished %s", run.run_id, status.value)
     return status
 
