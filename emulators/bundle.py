@@ -34,6 +34,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -138,6 +139,18 @@ def _constant_prefix(node: ast.expr) -> str | None:
     return None
 
 
+# CPython 3.11 (3.11.7 here) keeps ast.parse's recursion counter in one global, so two
+# threads parsing at once can fail with "SystemError: AST constructor recursion depth mismatch"
+# (python/cpython#106905); the bundles are built in a thread pool, so parsing takes turns.
+_PARSE_LOCK = threading.Lock()
+
+
+def _parse(path: Path) -> ast.Module:
+    source = path.read_text()
+    with _PARSE_LOCK:
+        return ast.parse(source, filename=str(path))
+
+
 def imported_names(path: Path, module: str) -> set[str]:
     """Every module name `path` (the module `module`) may import, wherever the import is.
 
@@ -146,7 +159,7 @@ def imported_names(path: Path, module: str) -> set[str]:
     """
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in ast.walk(_parse(path)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
