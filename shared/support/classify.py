@@ -174,13 +174,20 @@ _HARM = {
         r"\b(?:allergic reaction|anaphyla\w*|having a reaction|swell\w*|can'?t breathe|"
         r"choking|swallowed|vomit\w*|bleed\w*|"
         r"hurt|injur\w*|hospital|poison\w*|tipped over|fell on|nearly fell|gasping|"
-        r"overheat\w*|smok\w+|smell\w* (?:of )?burn\w*|spark\w*|catch(?:es|ing)? fire|caught fire|"
+        r"slipped|fell (?:off|down|over)|"
+        r"can'?t (?:put (?:any )?weight|walk|stand up|move (?:my|her|his))|"
+        r"broke (?:my|her|his|their) (?:arm|leg|ankle|wrist|hand|nose)|send help|"
+        r"scald\w*|burn(?:ed|t|s)? (?:my|her|his|their|our) \w+|blister\w*|hives|"
+        r"overheat\w*|smok(?:e|es|ed|ing)\b(?! flavou?r)|smell\w* (?:of )?burn\w*|"
+        r"spark(?:s|ed|ing)?|catch(?:es|ing)? fire|caught fire|"
         r"on fire|electric shock|gas leak|too hot|really hot|swollen)\b"
     ),
     "account taken over": re.compile(
         r"\b(?:someone|somebody|they)\s+(?:\w+\s+){0,3}(?:changed|hacked|used|is using|"
         r"accessed|logged)\b|locked out|hacked|phishing|confirm my card details|"
-        r"(?:never|did not|didn'?t|not) (?:set up|ordered|chose|made|signed up|authori[sz]ed?)|"
+        r"(?:never|did not|didn'?t|not) (?:set up|ordered|placed|bought|purchased|booked|"
+        r"requested|chose|made|signed up|authori[sz]ed?)|got into my account|"
+        r"(?:someone|somebody)(?:'s| has| is)? (?:been )?(?:using|checking in|logging in)|"
         r"(?:address|order|charge|"
         r"device|login)s? (?:\w+ ){0,3}(?:i|we) (?:don'?t|do not) (?:know|recogni[sz]e)|not me\b"
     ),
@@ -195,6 +202,24 @@ _HARM = {
         r"customers?)'? (?:data|details|invoices?))\b"
     ),
 }
+
+
+# Happening now: an event, a departure or a flight within hours, together with something
+# missing or wrong (tickets not in the app, nobody at the meeting point).
+_HAPPENING_NOW = re.compile(
+    r"\b(?:tonight|this (?:morning|afternoon|evening)|in (?:\d+|an?|one|two|three) "
+    r"(?:hours?|hrs?|minutes?|mins?)|(?:\d+|five|ten|fifteen|twenty|thirty) (?:minutes?|mins?) ago|"
+    r"doors open|about to (?:start|leave|board|depart)|right now)\b"
+)
+_GOING_WRONG = re.compile(
+    r"\b(?:aren'?t|isn'?t|is not|are not|not (?:here|there|showing|working)|nobody|no one|"
+    r"missing|can'?t find|won'?t (?:load|open|scan)|didn'?t (?:come|arrive|get))\b"
+)
+
+
+def _happening_now(text: str) -> list[str]:
+    now, wrong = _HAPPENING_NOW.search(text), _GOING_WRONG.search(text)
+    return [f"{now.group(0)}, {wrong.group(0)}"] if now and wrong else []
 
 
 def _harm(text: str) -> list[str]:
@@ -245,6 +270,7 @@ def classify_message(text: str, article_intent: Intent | None = None) -> Classif
     urgent = _hits(lowered, _URGENT)
     urgent += [h for h in _harm(lowered) if h.split(": ", 1)[1] not in urgent]
     urgent += _deadline_at_risk(lowered)
+    urgent += _happening_now(lowered)
     human = _hits(lowered, _HUMAN)
     legal = _hits(lowered, _LEGAL)
     return Classification(

@@ -67,10 +67,63 @@ def test_the_shipped_model_reads_messages_it_was_not_trained_on(message: str, in
         "Someone logged into my account from another country and changed the email",
         "I was charged three times for the same order and my account is nearly empty",
         "You sent me someone else's invoice with their home address on it",
+        "My friend slipped on the trail and can't put any weight on her ankle, send help",
+        "There are two orders on my account I never placed, going to an address in Leeds",
+        "The show starts tonight and my tickets aren't in the app",
     ],
 )
 def test_harm_of_every_family_is_urgent_by_rule(message: str) -> None:
     assert classify_message(message).urgent
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I love the smoky lapsang, do you sell it in bigger bags?",
+        "Wie verbinde ich mein Konto mit der Sparkasse?",
+        "Can I still order today and have it by Friday?",
+    ],
+)
+def test_words_that_only_look_like_harm_are_not_urgent(message: str) -> None:
+    assert not classify_message(message).urgent, classify_message(message).urgent_terms
+
+
+def test_every_shop_left_out_in_turn_is_classified_from_the_others() -> None:
+    # The figure the module's docstring reports: the model never sees the shop it is scored on.
+    messages = load_training()
+    embedder = WordLlamaEmbedder()
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.asarray(embedder.embed_documents(texts))
+
+    scores = []
+    for shop in sorted({str(m["shop"]) for m in messages}):
+        train = [m for m in messages if m["shop"] != shop]
+        test = [m for m in messages if m["shop"] == shop]
+        model = IntentModel.fit(
+            [str(m["message"]) for m in train],
+            [str(m["intent"]) for m in train],
+            [bool(m["negative"]) for m in train],
+            embed,  # type: ignore[arg-type]
+        )
+        right = sum(model.guess(str(m["message"])).intent == m["intent"] for m in test)
+        scores.append(right / len(test))
+
+    assert len(scores) >= 16
+    assert sum(scores) / len(scores) >= 0.72
+
+
+def test_the_ngram_features_are_unit_length_and_the_same_in_every_process() -> None:
+    import zlib
+
+    from shared.support.intent_model import NGRAM_DIMENSIONS, hashed_ngrams
+
+    [row] = hashed_ngrams(["Charged twice!"])
+    assert np.isclose(np.linalg.norm(row), 1.0)
+    buckets = {
+        zlib.crc32(g.encode()) % NGRAM_DIMENSIONS for g in ("charged", "twice", "charged twice")
+    }
+    assert set(np.flatnonzero(row)) == buckets
 
 
 def test_a_plain_double_charge_is_not_urgent_by_itself() -> None:
