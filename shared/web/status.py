@@ -98,9 +98,7 @@ from shared.core.errors import (
 from shared.core.models import RunStatus, TaskStatus, utcnow
 from shared.security.ratelimit import caller_address, caller_limits
 from shared.security.tokens import Principal
-
-# The run actions and the growth pages are routes of this function too, in their own modules.
-from shared.web import access, growth_pages, run_actions  # noqa: F401
+from shared.web import access, growth_pages, run_actions
 from shared.web.charts import Series, bar_chart, column_chart
 from shared.web.pages import (
     SECURITY_HEADERS,
@@ -112,11 +110,7 @@ from shared.web.pages import (
 )
 from shared.web.responses import error_response as _json_error
 from shared.web.responses import json_response
-from shared.web.router import (
-    PUBLIC,
-    registered_routes,
-    route,
-)
+from shared.web.router import PUBLIC, Route, Routes
 from shared.wiring.services import (
     artifact_store,
     conversations,
@@ -140,6 +134,8 @@ AUDIT_SHOWN = 100
 # Artifacts (the HTML report) are documents produced from LLM prose: no script at all.
 ARTIFACT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
+routes = Routes()
+
 
 # --- HTML ------------------------------------------------------------------------------
 
@@ -154,7 +150,7 @@ def handle_status_request(request: flask.Request) -> flask.Response:
     if as_json:
         path = path.removeprefix("/api") or "/"
     method = "GET" if request.method == "HEAD" else request.method
-    matches = [(r, m) for r in registered_routes() if (m := r.pattern.fullmatch(path))]
+    matches = [(r, m) for r in ROUTES if (m := r.pattern.fullmatch(path))]
     if not matches:
         return _error_page(request, as_json, 404, f"no page at {request.path}")
     for found, match in matches:
@@ -244,7 +240,7 @@ def _principal(request: flask.Request) -> Principal:
     return principal
 
 
-@route("GET", r"/healthz", scope=PUBLIC)
+@routes.route("GET", r"/healthz", scope=PUBLIC)
 def _healthz(request: flask.Request, as_json: bool) -> flask.Response:
     return json_response({"ok": True})
 
@@ -280,7 +276,7 @@ def _signin_page(
     return response
 
 
-@route("GET", r"/signin", scope=PUBLIC)
+@routes.route("GET", r"/signin", scope=PUBLIC)
 def _signin_form(request: flask.Request, as_json: bool) -> flask.Response:
     # Who is signed in already, if anyone; a wrong bearer header here just shows the form.
     with contextlib.suppress(UnauthorizedError):
@@ -288,7 +284,7 @@ def _signin_form(request: flask.Request, as_json: bool) -> flask.Response:
     return _signin_page(request, next_path=request.args.get("next"))
 
 
-@route("POST", r"/signin", scope=PUBLIC)
+@routes.route("POST", r"/signin", scope=PUBLIC)
 def _signin(request: flask.Request, as_json: bool) -> flask.Response:
     fields = body_fields(request, MAX_FORM_BYTES)
     next_path = fields.get("next")
@@ -305,7 +301,7 @@ def _signin(request: flask.Request, as_json: bool) -> flask.Response:
     return response
 
 
-@route("POST", r"/signout", scope="read")
+@routes.route("POST", r"/signout", scope="read")
 def _signout(request: flask.Request, as_json: bool) -> flask.Response:
     principal = _principal(request)
     response = action_response(request, as_json, {"signed_out": True}, "/signin")
@@ -322,7 +318,7 @@ def _text(value: object) -> str | None:
 # --- runs ------------------------------------------------------------------------------
 
 
-@route("GET", r"/(?:runs)?", paths=("/", "/runs"))
+@routes.route("GET", r"/(?:runs)?", paths=("/", "/runs"))
 def _runs_page(request: flask.Request, as_json: bool) -> flask.Response:
     params = RunsParams.parse(request.args)
     after = params.after
@@ -355,7 +351,7 @@ def _runs_page(request: flask.Request, as_json: bool) -> flask.Response:
     )
 
 
-@route("GET", r"/runs/(?P<run_id>[^/]+)")
+@routes.route("GET", r"/runs/(?P<run_id>[^/]+)")
 def _run_page(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
     store = services().store
     run = store.get_run(run_id)
@@ -413,7 +409,7 @@ def _json_with_etag(request: flask.Request, body: dict[str, Any]) -> flask.Respo
     return response
 
 
-@route("GET", r"/runs/(?P<run_id>[^/]+)/report")
+@routes.route("GET", r"/runs/(?P<run_id>[^/]+)/report")
 def _report(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
     artifact = services().store.get_artifact(run_id, REPORT_ARTIFACT)
     if artifact is None:
@@ -421,7 +417,7 @@ def _report(request: flask.Request, as_json: bool, run_id: str) -> flask.Respons
     return flask.Response(artifact.content, mimetype="text/markdown", headers=SECURITY_HEADERS)
 
 
-@route("GET", r"/runs/(?P<run_id>[^/]+)/artifacts/(?P<name>[A-Za-z0-9_.-]+)")
+@routes.route("GET", r"/runs/(?P<run_id>[^/]+)/artifacts/(?P<name>[A-Za-z0-9_.-]+)")
 def _artifact(request: flask.Request, as_json: bool, run_id: str, name: str) -> flask.Response:
     artifact = services().store.get_artifact(run_id, name)
     if artifact is None:
@@ -442,7 +438,7 @@ def _artifact(request: flask.Request, as_json: bool, run_id: str, name: str) -> 
 # --- conversations and their resolution ------------------------------------------------
 
 
-@route("GET", r"/conversations")
+@routes.route("GET", r"/conversations")
 def _conversations_page(request: flask.Request, as_json: bool) -> flask.Response:
     store = conversations()
     # Two queries on one index (status, last_message_at): escalated ones first, then the rest.
@@ -454,7 +450,7 @@ def _conversations_page(request: flask.Request, as_json: bool) -> flask.Response
     return render_html("conversations.html", escalated=escalated, others=others)
 
 
-@route("GET", r"/conversations/(?P<key>[^/]+)")
+@routes.route("GET", r"/conversations/(?P<key>[^/]+)")
 def _conversation_page(request: flask.Request, as_json: bool, key: str) -> flask.Response:
     store = conversations()
     conversation = store.get_conversation(key)
@@ -484,7 +480,7 @@ def _conversation_page(request: flask.Request, as_json: bool, key: str) -> flask
     )
 
 
-@route("POST", r"/conversations/(?P<key>[^/]+)/resolve")
+@routes.route("POST", r"/conversations/(?P<key>[^/]+)/resolve")
 def _resolve(request: flask.Request, as_json: bool, key: str) -> flask.Response:
     principal = _principal(request)
     fields = body_fields(request, MAX_FORM_BYTES)
@@ -521,7 +517,7 @@ def _quote(value: str) -> str:
 # --- knowledge-base drafts -------------------------------------------------------------
 
 
-@route("GET", r"/kb/drafts")
+@routes.route("GET", r"/kb/drafts")
 def _drafts_page(request: flask.Request, as_json: bool) -> flask.Response:
     drafts = conversations().list_kb_drafts(DRAFTS_SHOWN)
     drafts.sort(key=lambda d: d.status != "draft")  # waiting ones first, each newest first
@@ -530,7 +526,7 @@ def _drafts_page(request: flask.Request, as_json: bool) -> flask.Response:
     return render_html("kb_drafts.html", drafts=drafts)
 
 
-@route("POST", r"/kb/drafts/(?P<draft_id>[^/]+)/approve")
+@routes.route("POST", r"/kb/drafts/(?P<draft_id>[^/]+)/approve")
 def _approve(request: flask.Request, as_json: bool, draft_id: str) -> flask.Response:
     principal = _principal(request)
     fields = body_fields(request, MAX_FORM_BYTES)
@@ -564,7 +560,7 @@ def _approve(request: flask.Request, as_json: bool, draft_id: str) -> flask.Resp
 # --- support statistics ----------------------------------------------------------------
 
 
-@route("GET", r"/support/stats")
+@routes.route("GET", r"/support/stats")
 def _stats_page(request: flask.Request, as_json: bool) -> flask.Response:
     since, until = StatsParams.parse(request.args).window(utcnow().date())
     start, end = stats_window(since, until)
@@ -580,7 +576,7 @@ def _stats_page(request: flask.Request, as_json: bool) -> flask.Response:
 # --- KPIs ------------------------------------------------------------------------------
 
 
-@route("GET", r"/kpis")
+@routes.route("GET", r"/kpis")
 def _kpis_page(request: flask.Request, as_json: bool) -> flask.Response:
     params = KpiParams.parse(request.args)
     kpis = gather_kpis(
@@ -669,7 +665,7 @@ def _kpi_charts(kpis: Kpis, params: KpiParams) -> dict[str, Markup]:
 # --- agent settings --------------------------------------------------------------------
 
 
-@route("GET", r"/agents")
+@routes.route("GET", r"/agents")
 def _agents_page(request: flask.Request, as_json: bool) -> flask.Response:
     rows = agent_summaries(services().store)
     if as_json:
@@ -677,7 +673,7 @@ def _agents_page(request: flask.Request, as_json: bool) -> flask.Response:
     return render_html("agents.html", agents=rows)
 
 
-@route("GET", r"/agents/(?P<agent>[a-z][a-z0-9_]*)")
+@routes.route("GET", r"/agents/(?P<agent>[a-z][a-z0-9_]*)")
 def _agent_page(request: flask.Request, as_json: bool, agent: str) -> flask.Response:
     view = settings_view(agent, overrides=services().store, versions=status_records())
     if as_json:
@@ -685,7 +681,7 @@ def _agent_page(request: flask.Request, as_json: bool, agent: str) -> flask.Resp
     return render_html("agent.html", view=view, kinds=KINDS)
 
 
-@route("POST", r"/agents/(?P<agent>[a-z][a-z0-9_]*)/(?P<kind>prompts|policy)")
+@routes.route("POST", r"/agents/(?P<agent>[a-z][a-z0-9_]*)/(?P<kind>prompts|policy)")
 def _agent_edit(request: flask.Request, as_json: bool, agent: str, kind: str) -> flask.Response:
     principal = _principal(request)
     require_agent(agent)
@@ -713,7 +709,7 @@ def _agent_edit(request: flask.Request, as_json: bool, agent: str, kind: str) ->
 # --- audit trail -----------------------------------------------------------------------
 
 
-@route("GET", r"/audit")
+@routes.route("GET", r"/audit")
 def _audit_page(request: flask.Request, as_json: bool) -> flask.Response:
     entries = status_records().recent_audit(AUDIT_SHOWN)
     if as_json:
@@ -724,12 +720,12 @@ def _audit_page(request: flask.Request, as_json: bool) -> flask.Response:
 # --- site chat -------------------------------------------------------------------------
 
 
-@route("GET", r"/chat", scope=PUBLIC)
+@routes.route("GET", r"/chat", scope=PUBLIC)
 def _chat_page(request: flask.Request, as_json: bool) -> flask.Response:
     return render_html("chat.html")
 
 
-@route("POST", r"/chat/messages", scope=PUBLIC)
+@routes.route("POST", r"/chat/messages", scope=PUBLIC)
 def _chat_message(request: flask.Request, as_json: bool) -> flask.Response:
     post = parse_body(ChatPost, body_fields(request, MAX_CHAT_BODY_BYTES, forms=False))
     outcome = post_chat_message(
@@ -745,7 +741,7 @@ def _chat_message(request: flask.Request, as_json: bool) -> flask.Response:
     )
 
 
-@route("GET", r"/chat/conversations/(?P<conversation_id>[^/]+)\.json", scope=PUBLIC)
+@routes.route("GET", r"/chat/conversations/(?P<conversation_id>[^/]+)\.json", scope=PUBLIC)
 def _chat_thread(request: flask.Request, as_json: bool, conversation_id: str) -> flask.Response:
     key = chat_conversation_key(require_chat_id(conversation_id))
     store = conversations()
@@ -762,20 +758,10 @@ def openapi_document(name: str = "status") -> str:
     return resources.files("shared.web").joinpath("openapi", f"{name}.yaml").read_text("utf-8")
 
 
-@route("GET", r"/openapi\.yaml", scope=PUBLIC)
+@routes.route("GET", r"/openapi\.yaml", scope=PUBLIC)
 def _openapi(request: flask.Request, as_json: bool) -> flask.Response:
     return flask.Response(openapi_document(), mimetype="application/yaml")
 
 
-# Names the run-actions module (approvals, retry, cancel) uses.
-__all__ = [
-    "action_response",
-    "body_fields",
-    "error_response",
-    "handle_status_request",
-    "registered_routes",
-    "render_html",
-    "route",
-    "see_other",
-    "wants_html",
-]
+# Every route of the status function, in the order the dispatcher tries them.
+ROUTES: tuple[Route, ...] = (*growth_pages.routes, *run_actions.routes, *routes)
