@@ -97,13 +97,14 @@ from shared.core.errors import (
 )
 from shared.core.models import RunStatus, TaskStatus, utcnow
 from shared.security.ratelimit import caller_address, caller_limits
-from shared.security.tokens import Principal
 from shared.web import access, growth_pages, run_actions
 from shared.web.charts import Series, bar_chart, column_chart
 from shared.web.pages import (
+    MAX_FORM_BYTES,
     SECURITY_HEADERS,
     action_response,
     body_fields,
+    error_page,
     render_html,
     see_other,
     wants_html,
@@ -124,7 +125,6 @@ from shared.workflows.report import REPORT_ARTIFACT
 
 logger = logging.getLogger(__name__)
 
-MAX_FORM_BYTES = 16 * 1024
 MAX_TASKS_SHOWN = 200
 MAX_EVENTS_SHOWN = 500
 MAX_SETTINGS_FORM_BYTES = 256 * 1024
@@ -152,7 +152,7 @@ def handle_status_request(request: flask.Request) -> flask.Response:
     method = "GET" if request.method == "HEAD" else request.method
     matches = [(r, m) for r in ROUTES if (m := r.pattern.fullmatch(path))]
     if not matches:
-        return _error_page(request, as_json, 404, f"no page at {request.path}")
+        return error_page(request, as_json, 404, f"no page at {request.path}")
     for found, match in matches:
         if found.method != method:
             continue
@@ -223,21 +223,8 @@ def error_response(exc: PermanentError) -> flask.Response:
 
 def _rejection(request: flask.Request, as_json: bool, exc: PermanentError) -> flask.Response:
     if wants_html(request, as_json):
-        return _error_page(request, as_json, exc.http_status, str(exc))
+        return error_page(request, as_json, exc.http_status, str(exc))
     return error_response(exc)
-
-
-def _error_page(request: flask.Request, as_json: bool, status: int, message: str) -> flask.Response:
-    if wants_html(request, as_json):
-        return render_html("error.html", status=status, status_code=status, message=message)
-    return json_response({"error": message}, status)
-
-
-def _principal(request: flask.Request) -> Principal:
-    principal = access.current_principal(request)
-    if principal is None:  # the dispatcher checks every non-public route first
-        raise UnauthorizedError("not signed in")
-    return principal
 
 
 @routes.route("GET", r"/healthz", scope=PUBLIC)
@@ -303,7 +290,7 @@ def _signin(request: flask.Request, as_json: bool) -> flask.Response:
 
 @routes.route("POST", r"/signout", scope="read")
 def _signout(request: flask.Request, as_json: bool) -> flask.Response:
-    principal = _principal(request)
+    principal = access.require_principal(request)
     response = action_response(request, as_json, {"signed_out": True}, "/signin")
     access.end_session(response)
     if principal.via == "session":
@@ -356,7 +343,7 @@ def _run_page(request: flask.Request, as_json: bool, run_id: str) -> flask.Respo
     store = services().store
     run = store.get_run(run_id)
     if run is None:
-        return _error_page(request, as_json, 404, f"no run {run_id!r}")
+        return error_page(request, as_json, 404, f"no run {run_id!r}")
     all_tasks = store.list_tasks(run_id)
     all_events = store.list_events(run_id)
     workflow = WORKFLOWS.get(run.workflow)
@@ -413,7 +400,7 @@ def _json_with_etag(request: flask.Request, body: dict[str, Any]) -> flask.Respo
 def _report(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
     artifact = services().store.get_artifact(run_id, REPORT_ARTIFACT)
     if artifact is None:
-        return _error_page(request, as_json, 404, f"run {run_id!r} has no report yet")
+        return error_page(request, as_json, 404, f"run {run_id!r} has no report yet")
     return flask.Response(artifact.content, mimetype="text/markdown", headers=SECURITY_HEADERS)
 
 
@@ -421,7 +408,7 @@ def _report(request: flask.Request, as_json: bool, run_id: str) -> flask.Respons
 def _artifact(request: flask.Request, as_json: bool, run_id: str, name: str) -> flask.Response:
     artifact = services().store.get_artifact(run_id, name)
     if artifact is None:
-        return _error_page(request, as_json, 404, f"run {run_id!r} has no artifact {name!r}")
+        return error_page(request, as_json, 404, f"run {run_id!r} has no artifact {name!r}")
     if artifact.uri and request.args.get("inline") != "1":
         # Published to a bucket that signs links (GCS, S3): send the reader there. A local
         # folder signs nothing, and a bucket that refuses to sign falls back to the copy here.
@@ -455,7 +442,7 @@ def _conversation_page(request: flask.Request, as_json: bool, key: str) -> flask
     store = conversations()
     conversation = store.get_conversation(key)
     if conversation is None:
-        return _error_page(request, as_json, 404, f"no conversation {key!r}")
+        return error_page(request, as_json, 404, f"no conversation {key!r}")
     messages = store.list_messages(key)
     ticket = store.get_ticket(conversation.ticket_id) if conversation.ticket_id else None
     resolution = store.get_resolution(ticket.ticket_id) if ticket else None
@@ -482,7 +469,7 @@ def _conversation_page(request: flask.Request, as_json: bool, key: str) -> flask
 
 @routes.route("POST", r"/conversations/(?P<key>[^/]+)/resolve")
 def _resolve(request: flask.Request, as_json: bool, key: str) -> flask.Response:
-    principal = _principal(request)
+    principal = access.require_principal(request)
     fields = body_fields(request, MAX_FORM_BYTES)
     if not fields.get("resolved_by"):
         fields["resolved_by"] = principal.name
@@ -528,7 +515,7 @@ def _drafts_page(request: flask.Request, as_json: bool) -> flask.Response:
 
 @routes.route("POST", r"/kb/drafts/(?P<draft_id>[^/]+)/approve")
 def _approve(request: flask.Request, as_json: bool, draft_id: str) -> flask.Response:
-    principal = _principal(request)
+    principal = access.require_principal(request)
     fields = body_fields(request, MAX_FORM_BYTES)
     if not fields.get("approved_by"):
         fields["approved_by"] = principal.name
@@ -683,7 +670,7 @@ def _agent_page(request: flask.Request, as_json: bool, agent: str) -> flask.Resp
 
 @routes.route("POST", r"/agents/(?P<agent>[a-z][a-z0-9_]*)/(?P<kind>prompts|policy)")
 def _agent_edit(request: flask.Request, as_json: bool, agent: str, kind: str) -> flask.Response:
-    principal = _principal(request)
+    principal = access.require_principal(request)
     require_agent(agent)
     fields = body_fields(request, MAX_SETTINGS_FORM_BYTES)
     version = save_new_version(
