@@ -97,7 +97,7 @@ from shared.core.errors import (
 )
 from shared.core.models import RunStatus, TaskStatus, utcnow
 from shared.security.ratelimit import caller_address, caller_limits
-from shared.web import access, growth_pages, run_actions
+from shared.web import access, growth_pages, run_actions, signin_pages
 from shared.web.charts import Series, bar_chart, column_chart
 from shared.web.pages import (
     MAX_FORM_BYTES,
@@ -106,7 +106,6 @@ from shared.web.pages import (
     body_fields,
     error_page,
     render_html,
-    see_other,
     wants_html,
 )
 from shared.web.responses import error_response as _json_error
@@ -135,9 +134,6 @@ AUDIT_SHOWN = 100
 ARTIFACT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 routes = Routes()
-
-
-# --- HTML ------------------------------------------------------------------------------
 
 
 # --- routing ---------------------------------------------------------------------------
@@ -180,7 +176,9 @@ def handle_status_request(request: flask.Request) -> flask.Response:
         except UnauthorizedError as exc:
             logger.info("unauthenticated %s %s: %s", request.method, request.path, exc)
             if method == "GET" and wants_html(request, as_json):
-                return _signin_page(request, 401, error=str(exc), next_path=request.full_path)
+                return signin_pages.signin_page(
+                    request, 401, error=str(exc), next_path=request.full_path
+                )
             return _rejection(request, as_json, exc)
         except ForbiddenError as exc:
             principal = access.current_principal(request)
@@ -225,81 +223,6 @@ def _rejection(request: flask.Request, as_json: bool, exc: PermanentError) -> fl
     if wants_html(request, as_json):
         return error_page(request, as_json, exc.http_status, str(exc))
     return error_response(exc)
-
-
-@routes.route("GET", r"/healthz", scope=PUBLIC)
-def _healthz(request: flask.Request, as_json: bool) -> flask.Response:
-    return json_response({"ok": True})
-
-
-# --- sign-in ---------------------------------------------------------------------------
-
-
-def _safe_next(value: object) -> str:
-    """A local path to go to after signing in; anything else (another site) is "/runs"."""
-    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
-        return "/runs"
-    if "\\" in value or any(ord(c) < 32 for c in value) or value.startswith("/signin"):
-        return "/runs"
-    return value.removesuffix("?")
-
-
-def _signin_page(
-    request: flask.Request, status: int = 200, *, error: str = "", next_path: object = None
-) -> flask.Response:
-    nonce = "" if access.open_mode() else access.new_signin_nonce()
-    response = render_html(
-        "signin.html",
-        status=status,
-        error=error,
-        next_path=_safe_next(next_path),
-        signed_in=access.current_principal(request),
-        nonce=nonce,
-    )
-    if nonce:
-        access.set_signin_nonce(response, nonce)
-    if status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
-    return response
-
-
-@routes.route("GET", r"/signin", scope=PUBLIC)
-def _signin_form(request: flask.Request, as_json: bool) -> flask.Response:
-    # Who is signed in already, if anyone; a wrong bearer header here just shows the form.
-    with contextlib.suppress(UnauthorizedError):
-        access.authenticate(request)
-    return _signin_page(request, next_path=request.args.get("next"))
-
-
-@routes.route("POST", r"/signin", scope=PUBLIC)
-def _signin(request: flask.Request, as_json: bool) -> flask.Response:
-    fields = body_fields(request, MAX_FORM_BYTES)
-    next_path = fields.get("next")
-    if access.open_mode():
-        raise UnauthorizedError("no tokens are configured on this deployment; reading is open")
-    access.check_signin_nonce(request, _text(fields.get(access.SIGNIN_NONCE_FIELD)))
-    token = access.check_token(_text(fields.get("token")) or "")
-    if token is None:
-        logger.warning("failed sign-in from %s", request.remote_addr)
-        return _signin_page(request, 401, error="That token is not valid.", next_path=next_path)
-    response = see_other(_safe_next(next_path))
-    principal = access.start_session(response, token)
-    access.record_action(principal, "session.signin", principal.name)
-    return response
-
-
-@routes.route("POST", r"/signout", scope="read")
-def _signout(request: flask.Request, as_json: bool) -> flask.Response:
-    principal = access.require_principal(request)
-    response = action_response(request, as_json, {"signed_out": True}, "/signin")
-    access.end_session(response)
-    if principal.via == "session":
-        access.record_action(principal, "session.signout", principal.name)
-    return response
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -751,4 +674,9 @@ def _openapi(request: flask.Request, as_json: bool) -> flask.Response:
 
 
 # Every route of the status function, in the order the dispatcher tries them.
-ROUTES: tuple[Route, ...] = (*growth_pages.routes, *run_actions.routes, *routes)
+ROUTES: tuple[Route, ...] = (
+    *growth_pages.routes,
+    *run_actions.routes,
+    *signin_pages.routes,
+    *routes,
+)
