@@ -47,18 +47,9 @@ import logging
 import uuid
 from functools import cache
 from importlib import resources
-from typing import cast
 
 import flask
 
-from shared.app.edit_agent_settings import (
-    KINDS,
-    Kind,
-    agent_summaries,
-    require_agent,
-    save_new_version,
-    settings_view,
-)
 from shared.app.resolve_conversation import (
     parse_body,
 )
@@ -81,6 +72,7 @@ from shared.core.models import utcnow
 from shared.security.ratelimit import caller_address, caller_limits
 from shared.web import (
     access,
+    agent_pages,
     growth_pages,
     kpi_pages,
     run_actions,
@@ -89,7 +81,6 @@ from shared.web import (
     support_pages,
 )
 from shared.web.pages import (
-    action_response,
     body_fields,
     error_page,
     render_html,
@@ -101,13 +92,10 @@ from shared.web.router import PUBLIC, Route, Routes
 from shared.wiring.services import (
     conversations,
     services,
-    status_records,
 )
 
 logger = logging.getLogger(__name__)
 
-MAX_SETTINGS_FORM_BYTES = 256 * 1024
-AUDIT_SHOWN = 100
 
 routes = Routes()
 
@@ -201,61 +189,6 @@ def _rejection(request: flask.Request, as_json: bool, exc: PermanentError) -> fl
     return error_response(exc)
 
 
-# --- agent settings --------------------------------------------------------------------
-
-
-@routes.route("GET", r"/agents")
-def _agents_page(request: flask.Request, as_json: bool) -> flask.Response:
-    rows = agent_summaries(services().store)
-    if as_json:
-        return json_response({"agents": rows})
-    return render_html("agents.html", agents=rows)
-
-
-@routes.route("GET", r"/agents/(?P<agent>[a-z][a-z0-9_]*)")
-def _agent_page(request: flask.Request, as_json: bool, agent: str) -> flask.Response:
-    view = settings_view(agent, overrides=services().store, versions=status_records())
-    if as_json:
-        return json_response(view.as_json())
-    return render_html("agent.html", view=view, kinds=KINDS)
-
-
-@routes.route("POST", r"/agents/(?P<agent>[a-z][a-z0-9_]*)/(?P<kind>prompts|policy)")
-def _agent_edit(request: flask.Request, as_json: bool, agent: str, kind: str) -> flask.Response:
-    principal = access.require_principal(request)
-    require_agent(agent)
-    fields = body_fields(request, MAX_SETTINGS_FORM_BYTES)
-    version = save_new_version(
-        agent,
-        cast(Kind, kind),
-        fields,
-        overrides=services().store,
-        versions=status_records(),
-        who=principal.name,
-        clock=utcnow,
-    )
-    label = f"{agent}/v{version.version} (override)"
-    access.record_action(
-        principal,
-        f"agent_settings.{kind}",
-        agent,
-        details={"version": version.version, "comment": version.comment},
-    )
-    body = {"agent": agent, "kind": kind, "version": version.version, "label": label}
-    return action_response(request, as_json, body, f"/agents/{agent}#history")
-
-
-# --- audit trail -----------------------------------------------------------------------
-
-
-@routes.route("GET", r"/audit")
-def _audit_page(request: flask.Request, as_json: bool) -> flask.Response:
-    entries = status_records().recent_audit(AUDIT_SHOWN)
-    if as_json:
-        return json_response({"audit": [e.model_dump(mode="json") for e in entries]})
-    return render_html("audit.html", entries=entries)
-
-
 # --- site chat -------------------------------------------------------------------------
 
 
@@ -310,5 +243,6 @@ ROUTES: tuple[Route, ...] = (
     *run_pages.routes,
     *support_pages.routes,
     *kpi_pages.routes,
+    *agent_pages.routes,
     *routes,
 )
