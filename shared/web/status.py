@@ -44,23 +44,11 @@ shared/adapters/firestore_status.py.
 from __future__ import annotations
 
 import logging
-import uuid
 from functools import cache
 from importlib import resources
 
 import flask
 
-from shared.app.resolve_conversation import (
-    parse_body,
-)
-from shared.app.status_views import (
-    MAX_CHAT_BODY_BYTES,
-    ChatPost,
-    chat_conversation_key,
-    chat_view,
-    post_chat_message,
-    require_chat_id,
-)
 from shared.core.errors import (
     ForbiddenError,
     PermanentError,
@@ -68,11 +56,11 @@ from shared.core.errors import (
     TooManyRequestsError,
     UnauthorizedError,
 )
-from shared.core.models import utcnow
 from shared.security.ratelimit import caller_address, caller_limits
 from shared.web import (
     access,
     agent_pages,
+    chat_pages,
     growth_pages,
     kpi_pages,
     run_actions,
@@ -81,16 +69,13 @@ from shared.web import (
     support_pages,
 )
 from shared.web.pages import (
-    body_fields,
     error_page,
-    render_html,
     wants_html,
 )
 from shared.web.responses import error_response as _json_error
 from shared.web.responses import json_response
 from shared.web.router import PUBLIC, Route, Routes
 from shared.wiring.services import (
-    conversations,
     services,
 )
 
@@ -189,38 +174,6 @@ def _rejection(request: flask.Request, as_json: bool, exc: PermanentError) -> fl
     return error_response(exc)
 
 
-# --- site chat -------------------------------------------------------------------------
-
-
-@routes.route("GET", r"/chat", scope=PUBLIC)
-def _chat_page(request: flask.Request, as_json: bool) -> flask.Response:
-    return render_html("chat.html")
-
-
-@routes.route("POST", r"/chat/messages", scope=PUBLIC)
-def _chat_message(request: flask.Request, as_json: bool) -> flask.Response:
-    post = parse_body(ChatPost, body_fields(request, MAX_CHAT_BODY_BYTES, forms=False))
-    outcome = post_chat_message(
-        post,
-        conversations=conversations(),
-        bus=services().bus,
-        clock=utcnow,
-        new_id=lambda: uuid.uuid4().hex,
-    )
-    return json_response(
-        {"accepted": outcome.accepted, "duplicates": outcome.duplicates},
-        202 if outcome.accepted else 200,
-    )
-
-
-@routes.route("GET", r"/chat/conversations/(?P<conversation_id>[^/]+)\.json", scope=PUBLIC)
-def _chat_thread(request: flask.Request, as_json: bool, conversation_id: str) -> flask.Response:
-    key = chat_conversation_key(require_chat_id(conversation_id))
-    store = conversations()
-    view = chat_view(conversation_id, store.get_conversation(key), store.list_messages(key))
-    return json_response(view.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
-
-
 # --- API description -------------------------------------------------------------------
 
 
@@ -244,5 +197,6 @@ ROUTES: tuple[Route, ...] = (
     *support_pages.routes,
     *kpi_pages.routes,
     *agent_pages.routes,
+    *chat_pages.routes,
     *routes,
 )
