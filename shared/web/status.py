@@ -9,6 +9,9 @@ the site chat, sign-in. Every route and its JSON shape is in shared/web/openapi/
                                           the run is in progress; the JSON carries an ETag)
     GET  /runs/{id}/report                the run's Markdown report
     GET  /runs/{id}/artifacts/{name}      report.html, numbers.json, numbers.csv, ...
+    GET  /approvals                       decisions waiting, oldest first
+    GET  /runs/{id}/approvals/{step}      what approving would do; POST decides it (act)
+    POST /runs/{id}/{retry,cancel}        act; retry from the failed step, or cancel
     GET  /conversations                   escalated first, then by latest customer message
     GET  /conversations/{key}             the thread, the ticket's reason, draft and sources
     POST /conversations/{key}/resolve     act; `answer` (and `resolved_by`), form or JSON
@@ -19,10 +22,12 @@ the site chat, sign-in. Every route and its JSON shape is in shared/web/openapi/
     GET  /agents, /agents/{agent}         prompts and policy each agent runs with, history
     POST /agents/{agent}/{prompts,policy} act; saves the edit as a new version
     GET  /audit                           who did what, newest first
+    GET  /leads, /campaigns               scored leads; campaigns, spend and return of 7 days
     GET  /chat                            public; the site chat page for visitors
     POST /chat/messages                   public; a visitor's message (JSON, at most 8 KiB)
     GET  /chat/conversations/{id}.json    public; the visitor's thread, polled by the chat page
     GET  /openapi.yaml                    public; this API's OpenAPI 3.1 description
+    GET  /healthz                         public; {"ok": true}
 
 Access (shared/web/access.py): GET routes need the read scope, every other method the act
 scope, unless a route is declared public; a browser signs in at /signin (session cookie,
@@ -39,6 +44,10 @@ single).
 Firestore indexes the cloud needs for these pages are listed where the queries are made:
 FirestoreStore.find_runs, the status-page section of FirestoreConversations, and
 shared/adapters/firestore_status.py.
+
+Each family of routes is a module of its own exporting its `routes` table: signin_pages,
+run_pages, run_actions, support_pages, kpi_pages, agent_pages, chat_pages, growth_pages;
+ROUTES at the end of this module joins them.
 """
 
 from __future__ import annotations
@@ -68,21 +77,13 @@ from shared.web import (
     signin_pages,
     support_pages,
 )
-from shared.web.pages import (
-    error_page,
-    wants_html,
-)
+from shared.web.pages import error_page, wants_html
 from shared.web.responses import error_response as _json_error
 from shared.web.responses import json_response
 from shared.web.router import PUBLIC, Route, Routes
-from shared.wiring.services import (
-    services,
-)
+from shared.wiring.services import services
 
 logger = logging.getLogger(__name__)
-
-
-routes = Routes()
 
 
 # --- routing ---------------------------------------------------------------------------
@@ -176,6 +177,8 @@ def _rejection(request: flask.Request, as_json: bool, exc: PermanentError) -> fl
 
 # --- API description -------------------------------------------------------------------
 
+openapi_routes = Routes()
+
 
 @cache
 def openapi_document(name: str = "status") -> str:
@@ -183,12 +186,13 @@ def openapi_document(name: str = "status") -> str:
     return resources.files("shared.web").joinpath("openapi", f"{name}.yaml").read_text("utf-8")
 
 
-@routes.route("GET", r"/openapi\.yaml", scope=PUBLIC)
+@openapi_routes.route("GET", r"/openapi\.yaml", scope=PUBLIC)
 def _openapi(request: flask.Request, as_json: bool) -> flask.Response:
     return flask.Response(openapi_document(), mimetype="application/yaml")
 
 
-# Every route of the status function, in the order the dispatcher tries them.
+# Every route of the status function, in the order the dispatcher tries them: the first
+# whose pattern and method match answers.
 ROUTES: tuple[Route, ...] = (
     *growth_pages.routes,
     *run_actions.routes,
@@ -198,5 +202,5 @@ ROUTES: tuple[Route, ...] = (
     *kpi_pages.routes,
     *agent_pages.routes,
     *chat_pages.routes,
-    *routes,
+    *openapi_routes,
 )
