@@ -11,6 +11,8 @@
         `csrf_token`); "" for bearer and open principals, who need none.
     current_principal(request) -> Principal | None
         who the request was authenticated as, once require_scope ran.
+    require_principal(request) -> Principal
+        the same in a handler of a non-public route, where there is always one.
     record_action(principal, action, target, outcome=..., details=...)
         writes audit/{id}: who did what to which target, when.
 
@@ -130,6 +132,14 @@ def current_principal(request: flask.Request) -> Principal | None:
     principal: Principal | None = request.environ.get(_EFFECTIVE_KEY) or request.environ.get(
         _PRINCIPAL_KEY
     )
+    return principal
+
+
+def require_principal(request: flask.Request) -> Principal:
+    """Who calls a non-public route (the dispatcher checked its scope before the handler)."""
+    principal = current_principal(request)
+    if principal is None:
+        raise UnauthorizedError("not signed in")
     return principal
 
 

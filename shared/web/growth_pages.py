@@ -17,13 +17,15 @@ import flask
 from shared.core.models import utcnow
 from shared.web.pages import render_html
 from shared.web.responses import json_response
-from shared.web.router import route
+from shared.web.router import Routes
 
 LEADS_SHOWN = 50
 FIGURES_DAYS = 7
 
+routes = Routes()
 
-@route("GET", r"/leads")
+
+@routes.route("GET", r"/leads")
 def _leads_page(request: flask.Request, as_json: bool) -> flask.Response:
     from shared.wiring.leads import lead_ports
 
@@ -63,7 +65,7 @@ def _with_figures(campaigns: list[dict[str, Any]], rows: list[Any]) -> list[dict
     return shown
 
 
-@route("GET", r"/campaigns")
+@routes.route("GET", r"/campaigns")
 def _campaigns_page(request: flask.Request, as_json: bool) -> flask.Response:
     from shared.wiring.ads import ad_ports
 

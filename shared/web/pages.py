@@ -19,6 +19,7 @@ from shared.web.bodies import check_declared_size, json_object
 from shared.web.responses import json_response
 
 FORM_TYPES = access.FORM_TYPES
+MAX_FORM_BYTES = 16 * 1024  # a page's small form: a token, an answer, an approver's name
 
 
 _NONCE_KEY = "controlroom.csp_nonce"
@@ -71,6 +72,13 @@ def render_html(template: str, status: int = 200, **context: Any) -> flask.Respo
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": CSP.format(nonce=nonce)}
     headers["Cache-Control"] = "no-store"
     return flask.Response(body, status=status, mimetype="text/html", headers=headers)
+
+
+def error_page(request: flask.Request, as_json: bool, status: int, message: str) -> flask.Response:
+    """An error: the error page for a browser, else JSON `{"error": message}`."""
+    if wants_html(request, as_json):
+        return render_html("error.html", status=status, status_code=status, message=message)
+    return json_response({"error": message}, status)
 
 
 def wants_html(request: flask.Request, as_json: bool = False) -> bool:

@@ -1,10 +1,11 @@
-"""The status function's route table: each handler declares its method, path pattern, the
-scope a caller needs, and the OpenAPI paths it serves; `shared.web.status` dispatches."""
+"""Route tables of the status function: each page-family module records its handlers on its
+own `Routes` table (method, path pattern, the scope a caller needs, the OpenAPI paths it
+serves); `shared.web.status` joins the tables in one tuple and dispatches."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import flask
@@ -17,16 +18,13 @@ PUBLIC = "public"
 
 @dataclass(frozen=True)
 class Route:
-    """One registered route: who may call it and which documented paths it serves."""
+    """One recorded route: who may call it and which documented paths it serves."""
 
     method: str
     pattern: re.Pattern[str]
     handler: Handler
     scope: str  # "read", "act" or PUBLIC
     paths: tuple[str, ...]  # as OpenAPI path templates, e.g. "/runs/{run_id}"
-
-
-_ROUTES: list[Route] = []
 
 
 _GROUP = re.compile(r"\(\?P<(\w+)>(?:[^()\\]|\\.|\((?!\?P<)[^()]*\))*\)")
@@ -40,32 +38,38 @@ def path_templates(pattern: str) -> tuple[str, ...]:
     return (template,)
 
 
-def route(
-    method: str,
-    pattern: str,
-    *,
-    scope: str | None = None,
-    paths: Sequence[str] | None = None,
-) -> Callable[[Handler], Handler]:
-    """Register a handler `(request, as_json, **groups) -> Response` for a path regex.
+class Routes:
+    """One module's route table, in the order its handlers were recorded; iterating it
+    yields its `Route`s."""
 
-    `scope`: "read" (default for GET), "act" (default for other methods) or "public"; the
-    dispatcher checks it before the handler runs, and for a browser session's POST also the
-    anti-forgery token. `paths`: the documented path templates, when the pattern is not just
-    literals and named groups.
-    """
-    needed = scope or ("read" if method == "GET" else "act")
-    if needed not in ("read", "act", PUBLIC):
-        raise ValueError(f"unknown scope {needed!r}")
+    def __init__(self) -> None:
+        self._routes: list[Route] = []
 
-    def register(handler: Handler) -> Handler:
-        documented = tuple(paths) if paths else path_templates(pattern)
-        _ROUTES.append(Route(method, re.compile(pattern), handler, needed, documented))
-        return handler
+    def route(
+        self,
+        method: str,
+        pattern: str,
+        *,
+        scope: str | None = None,
+        paths: Sequence[str] | None = None,
+    ) -> Callable[[Handler], Handler]:
+        """Record a handler `(request, as_json, **groups) -> Response` for a path regex.
 
-    return register
+        `scope`: "read" (default for GET), "act" (default for other methods) or "public";
+        the dispatcher checks it before the handler runs, and for a browser session's POST
+        also the anti-forgery token. `paths`: the documented path templates, when the
+        pattern is not just literals and named groups.
+        """
+        needed = scope or ("read" if method == "GET" else "act")
+        if needed not in ("read", "act", PUBLIC):
+            raise ValueError(f"unknown scope {needed!r}")
 
+        def record(handler: Handler) -> Handler:
+            documented = tuple(paths) if paths else path_templates(pattern)
+            self._routes.append(Route(method, re.compile(pattern), handler, needed, documented))
+            return handler
 
-def registered_routes() -> list[Route]:
-    """Every route, in registration order."""
-    return list(_ROUTES)
+        return record
+
+    def __iter__(self) -> Iterator[Route]:
+        return iter(self._routes)

@@ -27,10 +27,12 @@ from shared.security.tokens import Principal
 from shared.web.access import current_principal, record_action
 from shared.web.pages import FORM_TYPES, body_fields, render_html, see_other, wants_html
 from shared.web.responses import json_response
-from shared.web.router import route
+from shared.web.router import Routes
 from shared.wiring.services import services
 
 MAX_ACTION_BYTES = 64 * 1024
+
+routes = Routes()
 
 
 def _principal(request: flask.Request) -> Principal:
@@ -49,7 +51,7 @@ def _after_action(
     return json_response(payload, 202)
 
 
-@route("GET", r"/approvals")
+@routes.route("GET", r"/approvals")
 def approvals_page(request: flask.Request, as_json: bool) -> flask.Response:
     """Every pending decision, oldest first."""
     pending = services().store.list_approvals(ApprovalStatus.PENDING)
@@ -58,7 +60,7 @@ def approvals_page(request: flask.Request, as_json: bool) -> flask.Response:
     return render_html("approvals.html", approvals=pending)
 
 
-@route("GET", r"/runs/(?P<run_id>[^/]+)/approvals/(?P<step>[A-Za-z0-9_-]+)")
+@routes.route("GET", r"/runs/(?P<run_id>[^/]+)/approvals/(?P<step>[A-Za-z0-9_-]+)")
 def approval_page(request: flask.Request, as_json: bool, run_id: str, step: str) -> flask.Response:
     """One decision: the proposal, and the form to decide it."""
     approval = services().store.get_approval(run_id, step)
@@ -69,7 +71,7 @@ def approval_page(request: flask.Request, as_json: bool, run_id: str, step: str)
     return render_html("approval.html", approval=approval)
 
 
-@route("POST", r"/runs/(?P<run_id>[^/]+)/approvals/(?P<step>[A-Za-z0-9_-]+)")
+@routes.route("POST", r"/runs/(?P<run_id>[^/]+)/approvals/(?P<step>[A-Za-z0-9_-]+)")
 def decide(request: flask.Request, as_json: bool, run_id: str, step: str) -> flask.Response:
     """Approve (optionally with edits) or reject; who and when go on the run's timeline."""
     principal = _principal(request)
@@ -139,13 +141,13 @@ def _command(request: flask.Request, as_json: bool, run_id: str, command: str) -
     )
 
 
-@route("POST", r"/runs/(?P<run_id>[^/]+)/retry")
+@routes.route("POST", r"/runs/(?P<run_id>[^/]+)/retry")
 def retry(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
     """Retry a failed run from the step that failed, keeping what succeeded."""
     return _command(request, as_json, run_id, "retry")
 
 
-@route("POST", r"/runs/(?P<run_id>[^/]+)/cancel")
+@routes.route("POST", r"/runs/(?P<run_id>[^/]+)/cancel")
 def cancel(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
     """Cancel a running or waiting run; tasks not yet started do nothing."""
     return _command(request, as_json, run_id, "cancel")

@@ -9,6 +9,9 @@ the site chat, sign-in. Every route and its JSON shape is in shared/web/openapi/
                                           the run is in progress; the JSON carries an ETag)
     GET  /runs/{id}/report                the run's Markdown report
     GET  /runs/{id}/artifacts/{name}      report.html, numbers.json, numbers.csv, ...
+    GET  /approvals                       decisions waiting, oldest first
+    GET  /runs/{id}/approvals/{step}      what approving would do; POST decides it (act)
+    POST /runs/{id}/{retry,cancel}        act; retry from the failed step, or cancel
     GET  /conversations                   escalated first, then by latest customer message
     GET  /conversations/{key}             the thread, the ticket's reason, draft and sources
     POST /conversations/{key}/resolve     act; `answer` (and `resolved_by`), form or JSON
@@ -19,10 +22,12 @@ the site chat, sign-in. Every route and its JSON shape is in shared/web/openapi/
     GET  /agents, /agents/{agent}         prompts and policy each agent runs with, history
     POST /agents/{agent}/{prompts,policy} act; saves the edit as a new version
     GET  /audit                           who did what, newest first
+    GET  /leads, /campaigns               scored leads; campaigns, spend and return of 7 days
     GET  /chat                            public; the site chat page for visitors
     POST /chat/messages                   public; a visitor's message (JSON, at most 8 KiB)
     GET  /chat/conversations/{id}.json    public; the visitor's thread, polled by the chat page
     GET  /openapi.yaml                    public; this API's OpenAPI 3.1 description
+    GET  /healthz                         public; {"ok": true}
 
 Access (shared/web/access.py): GET routes need the read scope, every other method the act
 scope, unless a route is declared public; a browser signs in at /signin (session cookie,
@@ -39,109 +44,46 @@ single).
 Firestore indexes the cloud needs for these pages are listed where the queries are made:
 FirestoreStore.find_runs, the status-page section of FirestoreConversations, and
 shared/adapters/firestore_status.py.
+
+Each family of routes is a module of its own exporting its `routes` table: signin_pages,
+run_pages, run_actions, support_pages, kpi_pages, agent_pages, chat_pages, growth_pages;
+ROUTES at the end of this module joins them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
-import uuid
-from dataclasses import asdict
-from datetime import date, timedelta
 from functools import cache
 from importlib import resources
-from typing import Any, cast
-from urllib.parse import quote
 
 import flask
-from markupsafe import Markup
 
-from shared.app.edit_agent_settings import (
-    KINDS,
-    Kind,
-    agent_summaries,
-    require_agent,
-    save_new_version,
-    settings_view,
-)
-from shared.app.kpis import KpiParams, Kpis, gather_kpis
-from shared.app.resolve_conversation import (
-    ApproveRequest,
-    ResolveRequest,
-    approve_kb_draft,
-    parse_body,
-    resolve_conversation,
-)
-from shared.app.run_steps import run_graph
-from shared.app.status_views import (
-    MAX_CHAT_BODY_BYTES,
-    ChatPost,
-    RunCursor,
-    RunsParams,
-    StatsParams,
-    chat_conversation_key,
-    chat_view,
-    post_chat_message,
-    require_chat_id,
-    stats_window,
-    support_stats,
-)
 from shared.core.errors import (
-    ControlroomError,
     ForbiddenError,
     PermanentError,
     RetryableError,
     TooManyRequestsError,
     UnauthorizedError,
 )
-from shared.core.models import RunStatus, TaskStatus, utcnow
 from shared.security.ratelimit import caller_address, caller_limits
-from shared.security.tokens import Principal
-
-# The run actions and the growth pages are routes of this function too, in their own modules.
-from shared.web import access, growth_pages, run_actions  # noqa: F401
-from shared.web.charts import Series, bar_chart, column_chart
-from shared.web.pages import (
-    SECURITY_HEADERS,
-    action_response,
-    body_fields,
-    render_html,
-    see_other,
-    wants_html,
+from shared.web import (
+    access,
+    agent_pages,
+    chat_pages,
+    growth_pages,
+    kpi_pages,
+    run_actions,
+    run_pages,
+    signin_pages,
+    support_pages,
 )
+from shared.web.pages import error_page, wants_html
 from shared.web.responses import error_response as _json_error
 from shared.web.responses import json_response
-from shared.web.router import (
-    PUBLIC,
-    registered_routes,
-    route,
-)
-from shared.wiring.services import (
-    artifact_store,
-    conversations,
-    knowledge_base,
-    reply_sender,
-    services,
-    status_records,
-)
-from shared.workflows.registry import WORKFLOWS
-from shared.workflows.report import REPORT_ARTIFACT
+from shared.web.router import PUBLIC, Route, Routes
+from shared.wiring.services import services
 
 logger = logging.getLogger(__name__)
-
-MAX_FORM_BYTES = 16 * 1024
-MAX_TASKS_SHOWN = 200
-MAX_EVENTS_SHOWN = 500
-MAX_SETTINGS_FORM_BYTES = 256 * 1024
-CONVERSATIONS_PER_GROUP = 50
-DRAFTS_SHOWN = 100
-AUDIT_SHOWN = 100
-# Artifacts (the HTML report) are documents produced from LLM prose: no script at all.
-ARTIFACT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
-
-
-# --- HTML ------------------------------------------------------------------------------
 
 
 # --- routing ---------------------------------------------------------------------------
@@ -154,9 +96,9 @@ def handle_status_request(request: flask.Request) -> flask.Response:
     if as_json:
         path = path.removeprefix("/api") or "/"
     method = "GET" if request.method == "HEAD" else request.method
-    matches = [(r, m) for r in registered_routes() if (m := r.pattern.fullmatch(path))]
+    matches = [(r, m) for r in ROUTES if (m := r.pattern.fullmatch(path))]
     if not matches:
-        return _error_page(request, as_json, 404, f"no page at {request.path}")
+        return error_page(request, as_json, 404, f"no page at {request.path}")
     for found, match in matches:
         if found.method != method:
             continue
@@ -184,7 +126,9 @@ def handle_status_request(request: flask.Request) -> flask.Response:
         except UnauthorizedError as exc:
             logger.info("unauthenticated %s %s: %s", request.method, request.path, exc)
             if method == "GET" and wants_html(request, as_json):
-                return _signin_page(request, 401, error=str(exc), next_path=request.full_path)
+                return signin_pages.signin_page(
+                    request, 401, error=str(exc), next_path=request.full_path
+                )
             return _rejection(request, as_json, exc)
         except ForbiddenError as exc:
             principal = access.current_principal(request)
@@ -227,533 +171,13 @@ def error_response(exc: PermanentError) -> flask.Response:
 
 def _rejection(request: flask.Request, as_json: bool, exc: PermanentError) -> flask.Response:
     if wants_html(request, as_json):
-        return _error_page(request, as_json, exc.http_status, str(exc))
+        return error_page(request, as_json, exc.http_status, str(exc))
     return error_response(exc)
 
 
-def _error_page(request: flask.Request, as_json: bool, status: int, message: str) -> flask.Response:
-    if wants_html(request, as_json):
-        return render_html("error.html", status=status, status_code=status, message=message)
-    return json_response({"error": message}, status)
-
-
-def _principal(request: flask.Request) -> Principal:
-    principal = access.current_principal(request)
-    if principal is None:  # the dispatcher checks every non-public route first
-        raise UnauthorizedError("not signed in")
-    return principal
-
-
-@route("GET", r"/healthz", scope=PUBLIC)
-def _healthz(request: flask.Request, as_json: bool) -> flask.Response:
-    return json_response({"ok": True})
-
-
-# --- sign-in ---------------------------------------------------------------------------
-
-
-def _safe_next(value: object) -> str:
-    """A local path to go to after signing in; anything else (another site) is "/runs"."""
-    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
-        return "/runs"
-    if "\\" in value or any(ord(c) < 32 for c in value) or value.startswith("/signin"):
-        return "/runs"
-    return value.removesuffix("?")
-
-
-def _signin_page(
-    request: flask.Request, status: int = 200, *, error: str = "", next_path: object = None
-) -> flask.Response:
-    nonce = "" if access.open_mode() else access.new_signin_nonce()
-    response = render_html(
-        "signin.html",
-        status=status,
-        error=error,
-        next_path=_safe_next(next_path),
-        signed_in=access.current_principal(request),
-        nonce=nonce,
-    )
-    if nonce:
-        access.set_signin_nonce(response, nonce)
-    if status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
-    return response
-
-
-@route("GET", r"/signin", scope=PUBLIC)
-def _signin_form(request: flask.Request, as_json: bool) -> flask.Response:
-    # Who is signed in already, if anyone; a wrong bearer header here just shows the form.
-    with contextlib.suppress(UnauthorizedError):
-        access.authenticate(request)
-    return _signin_page(request, next_path=request.args.get("next"))
-
-
-@route("POST", r"/signin", scope=PUBLIC)
-def _signin(request: flask.Request, as_json: bool) -> flask.Response:
-    fields = body_fields(request, MAX_FORM_BYTES)
-    next_path = fields.get("next")
-    if access.open_mode():
-        raise UnauthorizedError("no tokens are configured on this deployment; reading is open")
-    access.check_signin_nonce(request, _text(fields.get(access.SIGNIN_NONCE_FIELD)))
-    token = access.check_token(_text(fields.get("token")) or "")
-    if token is None:
-        logger.warning("failed sign-in from %s", request.remote_addr)
-        return _signin_page(request, 401, error="That token is not valid.", next_path=next_path)
-    response = see_other(_safe_next(next_path))
-    principal = access.start_session(response, token)
-    access.record_action(principal, "session.signin", principal.name)
-    return response
-
-
-@route("POST", r"/signout", scope="read")
-def _signout(request: flask.Request, as_json: bool) -> flask.Response:
-    principal = _principal(request)
-    response = action_response(request, as_json, {"signed_out": True}, "/signin")
-    access.end_session(response)
-    if principal.via == "session":
-        access.record_action(principal, "session.signout", principal.name)
-    return response
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-# --- runs ------------------------------------------------------------------------------
-
-
-@route("GET", r"/(?:runs)?", paths=("/", "/runs"))
-def _runs_page(request: flask.Request, as_json: bool) -> flask.Response:
-    params = RunsParams.parse(request.args)
-    after = params.after
-    found = services().store.find_runs(
-        workflow=params.workflow,
-        status=params.status.value if params.status else None,
-        created_from=params.created_from,
-        created_before=params.created_before,
-        after=(after.created_at, after.run_id) if after else None,
-        limit=params.limit + 1,
-    )
-    runs = found[: params.limit]
-    next_cursor = (
-        RunCursor(runs[-1].created_at, runs[-1].run_id) if len(found) > params.limit else None
-    )
-    if as_json:
-        return json_response(
-            {
-                "runs": [r.model_dump(mode="json") for r in runs],
-                "next_cursor": next_cursor.encode() if next_cursor else None,
-            }
-        )
-    return render_html(
-        "runs.html",
-        runs=runs,
-        params=params,
-        workflows=sorted(WORKFLOWS),
-        statuses=[s.value for s in RunStatus],
-        next_query=params.query_string(next_cursor) if next_cursor else None,
-    )
-
-
-@route("GET", r"/runs/(?P<run_id>[^/]+)")
-def _run_page(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
-    store = services().store
-    run = store.get_run(run_id)
-    if run is None:
-        return _error_page(request, as_json, 404, f"no run {run_id!r}")
-    all_tasks = store.list_tasks(run_id)
-    all_events = store.list_events(run_id)
-    workflow = WORKFLOWS.get(run.workflow)
-    approval_steps = [s.name for s in workflow.steps if s.kind == "approval"] if workflow else []
-    approvals = {
-        name: approval
-        for name in approval_steps
-        if (approval := store.get_approval(run_id, name)) is not None
-    }
-    graph = run_graph(run, all_tasks, approvals)
-    # A campaign has thousands of tasks and events: show the unfinished and failed tasks
-    # first and the latest events; the counts say what is left out.
-    tasks = sorted(all_tasks, key=lambda t: t.status is TaskStatus.SUCCEEDED)[:MAX_TASKS_SHOWN]
-    events = all_events[-MAX_EVENTS_SHOWN:]
-    if as_json:
-        body = {
-            "run": run.model_dump(mode="json"),
-            "tasks": [t.model_dump(mode="json", exclude={"lease_owner"}) for t in tasks],
-            "events": [e.model_dump(mode="json") for e in events],
-            "task_total": len(all_tasks),
-            "event_total": len(all_events),
-            "steps": [asdict(step) for step in graph.steps] if graph else [],
-        }
-        return _json_with_etag(request, body)
-    live = [status.value for status in RunStatus if not status.terminal]
-    artifacts = store.list_artifacts(run_id) if run.status.terminal else []
-    return render_html(
-        "run.html",
-        run=run,
-        tasks=tasks,
-        events=events,
-        task_total=len(all_tasks),
-        event_total=len(all_events),
-        artifacts=artifacts,
-        live_statuses=live,
-        graph=graph,
-    )
-
-
-def _json_with_etag(request: flask.Request, body: dict[str, Any]) -> flask.Response:
-    """JSON with a strong ETag, or 304 when the client has it already (the live run page
-    polls with If-None-Match, so an unchanged run costs no body)."""
-    response = json_response(body, headers={"Cache-Control": "private, no-cache"})
-    etag = hashlib.sha256(response.get_data()).hexdigest()[:32]
-    response.set_etag(etag)
-    if etag in request.if_none_match:
-        return flask.Response(
-            status=304, headers={"ETag": f'"{etag}"', "Cache-Control": "private, no-cache"}
-        )
-    return response
-
-
-@route("GET", r"/runs/(?P<run_id>[^/]+)/report")
-def _report(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
-    artifact = services().store.get_artifact(run_id, REPORT_ARTIFACT)
-    if artifact is None:
-        return _error_page(request, as_json, 404, f"run {run_id!r} has no report yet")
-    return flask.Response(artifact.content, mimetype="text/markdown", headers=SECURITY_HEADERS)
-
-
-@route("GET", r"/runs/(?P<run_id>[^/]+)/artifacts/(?P<name>[A-Za-z0-9_.-]+)")
-def _artifact(request: flask.Request, as_json: bool, run_id: str, name: str) -> flask.Response:
-    artifact = services().store.get_artifact(run_id, name)
-    if artifact is None:
-        return _error_page(request, as_json, 404, f"run {run_id!r} has no artifact {name!r}")
-    if artifact.uri and request.args.get("inline") != "1":
-        # Published to a bucket that signs links (GCS, S3): send the reader there. A local
-        # folder signs nothing, and a bucket that refuses to sign falls back to the copy here.
-        with contextlib.suppress(ControlroomError):
-            signed = artifact_store().url(run_id, name)
-            if signed:
-                return flask.Response(status=302, headers={"Location": signed})
-    # The HTML report is rendered from Markdown with raw HTML disabled; the policy forbids
-    # scripts in it anyway.
-    headers = {**SECURITY_HEADERS, "Content-Security-Policy": ARTIFACT_CSP}
-    return flask.Response(artifact.content, mimetype=artifact.content_type, headers=headers)
-
-
-# --- conversations and their resolution ------------------------------------------------
-
-
-@route("GET", r"/conversations")
-def _conversations_page(request: flask.Request, as_json: bool) -> flask.Response:
-    store = conversations()
-    # Two queries on one index (status, last_message_at): escalated ones first, then the rest.
-    escalated = store.list_conversations(["escalated"], CONVERSATIONS_PER_GROUP)
-    others = store.list_conversations(["open", "answered", "resolved"], CONVERSATIONS_PER_GROUP)
-    listed = escalated + others
-    if as_json:
-        return json_response({"conversations": [c.model_dump(mode="json") for c in listed]})
-    return render_html("conversations.html", escalated=escalated, others=others)
-
-
-@route("GET", r"/conversations/(?P<key>[^/]+)")
-def _conversation_page(request: flask.Request, as_json: bool, key: str) -> flask.Response:
-    store = conversations()
-    conversation = store.get_conversation(key)
-    if conversation is None:
-        return _error_page(request, as_json, 404, f"no conversation {key!r}")
-    messages = store.list_messages(key)
-    ticket = store.get_ticket(conversation.ticket_id) if conversation.ticket_id else None
-    resolution = store.get_resolution(ticket.ticket_id) if ticket else None
-    draft = store.get_kb_draft(ticket.ticket_id) if resolution and ticket else None
-    if as_json:
-        return json_response(
-            {
-                "conversation": conversation.model_dump(mode="json"),
-                "messages": [m.model_dump(mode="json") for m in messages],
-                "ticket": ticket.model_dump(mode="json") if ticket else None,
-                "resolution": resolution.model_dump(mode="json") if resolution else None,
-                "kb_draft": draft.model_dump(mode="json") if draft else None,
-            }
-        )
-    return render_html(
-        "conversation.html",
-        conversation=conversation,
-        messages=messages,
-        ticket=ticket,
-        resolution=resolution,
-        draft=draft,
-    )
-
-
-@route("POST", r"/conversations/(?P<key>[^/]+)/resolve")
-def _resolve(request: flask.Request, as_json: bool, key: str) -> flask.Response:
-    principal = _principal(request)
-    fields = body_fields(request, MAX_FORM_BYTES)
-    if not fields.get("resolved_by"):
-        fields["resolved_by"] = principal.name
-    outcome = resolve_conversation(
-        key,
-        parse_body(ResolveRequest, fields),
-        conversations=conversations(),
-        replies=reply_sender,
-        clock=utcnow,
-    )
-    access.record_action(
-        principal,
-        "conversation.resolve",
-        key,
-        outcome="done" if outcome.changed else "unchanged",
-        details={"ticket_id": outcome.ticket_id, "kb_draft_id": outcome.draft_id},
-    )
-    body = {
-        "conversation_key": outcome.conversation_key,
-        "ticket_id": outcome.ticket_id,
-        "kb_draft_id": outcome.draft_id,
-        "resolved": True,
-        "already_resolved": not outcome.changed,
-    }
-    return action_response(request, as_json, body, f"/conversations/{_quote(key)}")
-
-
-def _quote(value: str) -> str:
-    return quote(value, safe="")
-
-
-# --- knowledge-base drafts -------------------------------------------------------------
-
-
-@route("GET", r"/kb/drafts")
-def _drafts_page(request: flask.Request, as_json: bool) -> flask.Response:
-    drafts = conversations().list_kb_drafts(DRAFTS_SHOWN)
-    drafts.sort(key=lambda d: d.status != "draft")  # waiting ones first, each newest first
-    if as_json:
-        return json_response({"kb_drafts": [d.model_dump(mode="json") for d in drafts]})
-    return render_html("kb_drafts.html", drafts=drafts)
-
-
-@route("POST", r"/kb/drafts/(?P<draft_id>[^/]+)/approve")
-def _approve(request: flask.Request, as_json: bool, draft_id: str) -> flask.Response:
-    principal = _principal(request)
-    fields = body_fields(request, MAX_FORM_BYTES)
-    if not fields.get("approved_by"):
-        fields["approved_by"] = principal.name
-    knowledge = knowledge_base()
-    outcome = approve_kb_draft(
-        draft_id,
-        parse_body(ApproveRequest, fields),
-        conversations=conversations(),
-        knowledge=knowledge.store,
-        embedder=knowledge.embedder,  # the support agent's, so the article matches the rest
-        clock=utcnow,
-    )
-    access.record_action(
-        principal,
-        "kb_draft.approve",
-        draft_id,
-        outcome="done" if outcome.changed else "unchanged",
-        details={"article_id": outcome.article_id},
-    )
-    body = {
-        "kb_draft_id": outcome.draft_id,
-        "article_id": outcome.article_id,
-        "approved": True,
-        "already_approved": not outcome.changed,
-    }
-    return action_response(request, as_json, body, f"/kb/drafts#{_quote(draft_id)}")
-
-
-# --- support statistics ----------------------------------------------------------------
-
-
-@route("GET", r"/support/stats")
-def _stats_page(request: flask.Request, as_json: bool) -> flask.Response:
-    since, until = StatsParams.parse(request.args).window(utcnow().date())
-    start, end = stats_window(since, until)
-    store = conversations()
-    stats = support_stats(
-        store.messages_since(start, end), store.escalated_message_ids(start), since, until
-    )
-    if as_json:
-        return json_response(stats.model_dump(mode="json"))
-    return render_html("stats.html", stats=stats)
-
-
-# --- KPIs ------------------------------------------------------------------------------
-
-
-@route("GET", r"/kpis")
-def _kpis_page(request: flask.Request, as_json: bool) -> flask.Response:
-    params = KpiParams.parse(request.args)
-    kpis = gather_kpis(
-        params,
-        store=services().store,
-        conversations=conversations(),
-        effects=status_records(),
-        today=utcnow().date(),
-    )
-    if as_json:
-        return json_response(kpis.model_dump(mode="json"))
-    return render_html("kpis.html", kpis=kpis, params=params, charts=_kpi_charts(kpis, params))
-
-
-def _days(since: date, until: date) -> list[str]:
-    return [(since + timedelta(days=n)).isoformat() for n in range((until - since).days + 1)]
-
-
-def _money(value: float) -> str:
-    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
-
-
-def _kpi_charts(kpis: Kpis, params: KpiParams) -> dict[str, Markup]:
-    days = _days(kpis.since, kpis.until)
-    labels = [day[5:] for day in days]  # MM-DD
-    if params.tab == "business":
-        by_day = {row.key: row.by_status for row in kpis.business.runs_by_day}
-        statuses = sorted({s for counts in by_day.values() for s in counts})
-        support = {row.day.isoformat(): row for row in kpis.business.support.by_day}
-        return {
-            "runs_per_day": column_chart(
-                "Runs per day by status",
-                labels,
-                [Series(s, [by_day.get(d, {}).get(s, 0) for d in days]) for s in statuses],
-            ),
-            "support_per_day": column_chart(
-                "Customer messages per day: deflected, escalated, pending",
-                labels,
-                [
-                    Series(name, [getattr(support[d], name) if d in support else 0 for d in days])
-                    for name in ("deflected", "escalated", "pending")
-                ],
-            ),
-        }
-    technical = kpis.technical
-    cost = {row.key: row.cost_usd for row in technical.usage_by_day}
-    tokens = {row.key: row.tokens_in + row.tokens_out for row in technical.usage_by_day}
-    return {
-        "durations": column_chart(
-            "Run duration p50 and p95 by workflow (seconds)",
-            [d.workflow for d in technical.durations],
-            [
-                Series("p50", [d.p50_s or 0 for d in technical.durations], "#2f6fde"),
-                Series("p95", [d.p95_s or 0 for d in technical.durations], "#a15c07"),
-            ],
-            stacked=False,
-        ),
-        "cost_per_day": column_chart(
-            "LLM cost per day (USD)",
-            labels,
-            [Series("cost", [cost.get(d, 0) for d in days])],
-            fmt=_money,
-        ),
-        "tokens_per_day": column_chart(
-            "Tokens per day", labels, [Series("tokens", [tokens.get(d, 0) for d in days])]
-        ),
-        "tokens_by_agent": bar_chart(
-            "Tokens by agent",
-            [(r.key, r.tokens_in + r.tokens_out) for r in technical.usage_by_agent],
-        ),
-        "cost_by_agent": bar_chart(
-            "Cost by agent (USD)",
-            [(r.key, r.cost_usd) for r in technical.usage_by_agent],
-            fmt=_money,
-            colour="#17803d",
-        ),
-        "cost_by_provider": bar_chart(
-            "Cost by provider (USD)",
-            [(r.key, r.cost_usd) for r in technical.usage_by_provider],
-            fmt=_money,
-            colour="#6941c6",
-        ),
-    }
-
-
-# --- agent settings --------------------------------------------------------------------
-
-
-@route("GET", r"/agents")
-def _agents_page(request: flask.Request, as_json: bool) -> flask.Response:
-    rows = agent_summaries(services().store)
-    if as_json:
-        return json_response({"agents": rows})
-    return render_html("agents.html", agents=rows)
-
-
-@route("GET", r"/agents/(?P<agent>[a-z][a-z0-9_]*)")
-def _agent_page(request: flask.Request, as_json: bool, agent: str) -> flask.Response:
-    view = settings_view(agent, overrides=services().store, versions=status_records())
-    if as_json:
-        return json_response(view.as_json())
-    return render_html("agent.html", view=view, kinds=KINDS)
-
-
-@route("POST", r"/agents/(?P<agent>[a-z][a-z0-9_]*)/(?P<kind>prompts|policy)")
-def _agent_edit(request: flask.Request, as_json: bool, agent: str, kind: str) -> flask.Response:
-    principal = _principal(request)
-    require_agent(agent)
-    fields = body_fields(request, MAX_SETTINGS_FORM_BYTES)
-    version = save_new_version(
-        agent,
-        cast(Kind, kind),
-        fields,
-        overrides=services().store,
-        versions=status_records(),
-        who=principal.name,
-        clock=utcnow,
-    )
-    label = f"{agent}/v{version.version} (override)"
-    access.record_action(
-        principal,
-        f"agent_settings.{kind}",
-        agent,
-        details={"version": version.version, "comment": version.comment},
-    )
-    body = {"agent": agent, "kind": kind, "version": version.version, "label": label}
-    return action_response(request, as_json, body, f"/agents/{agent}#history")
-
-
-# --- audit trail -----------------------------------------------------------------------
-
-
-@route("GET", r"/audit")
-def _audit_page(request: flask.Request, as_json: bool) -> flask.Response:
-    entries = status_records().recent_audit(AUDIT_SHOWN)
-    if as_json:
-        return json_response({"audit": [e.model_dump(mode="json") for e in entries]})
-    return render_html("audit.html", entries=entries)
-
-
-# --- site chat -------------------------------------------------------------------------
-
-
-@route("GET", r"/chat", scope=PUBLIC)
-def _chat_page(request: flask.Request, as_json: bool) -> flask.Response:
-    return render_html("chat.html")
-
-
-@route("POST", r"/chat/messages", scope=PUBLIC)
-def _chat_message(request: flask.Request, as_json: bool) -> flask.Response:
-    post = parse_body(ChatPost, body_fields(request, MAX_CHAT_BODY_BYTES, forms=False))
-    outcome = post_chat_message(
-        post,
-        conversations=conversations(),
-        bus=services().bus,
-        clock=utcnow,
-        new_id=lambda: uuid.uuid4().hex,
-    )
-    return json_response(
-        {"accepted": outcome.accepted, "duplicates": outcome.duplicates},
-        202 if outcome.accepted else 200,
-    )
-
-
-@route("GET", r"/chat/conversations/(?P<conversation_id>[^/]+)\.json", scope=PUBLIC)
-def _chat_thread(request: flask.Request, as_json: bool, conversation_id: str) -> flask.Response:
-    key = chat_conversation_key(require_chat_id(conversation_id))
-    store = conversations()
-    view = chat_view(conversation_id, store.get_conversation(key), store.list_messages(key))
-    return json_response(view.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
-
-
 # --- API description -------------------------------------------------------------------
+
+openapi_routes = Routes()
 
 
 @cache
@@ -762,20 +186,21 @@ def openapi_document(name: str = "status") -> str:
     return resources.files("shared.web").joinpath("openapi", f"{name}.yaml").read_text("utf-8")
 
 
-@route("GET", r"/openapi\.yaml", scope=PUBLIC)
+@openapi_routes.route("GET", r"/openapi\.yaml", scope=PUBLIC)
 def _openapi(request: flask.Request, as_json: bool) -> flask.Response:
     return flask.Response(openapi_document(), mimetype="application/yaml")
 
 
-# Names the run-actions module (approvals, retry, cancel) uses.
-__all__ = [
-    "action_response",
-    "body_fields",
-    "error_response",
-    "handle_status_request",
-    "registered_routes",
-    "render_html",
-    "route",
-    "see_other",
-    "wants_html",
-]
+# Every route of the status function, in the order the dispatcher tries them: the first
+# whose pattern and method match answers.
+ROUTES: tuple[Route, ...] = (
+    *growth_pages.routes,
+    *run_actions.routes,
+    *signin_pages.routes,
+    *run_pages.routes,
+    *support_pages.routes,
+    *kpi_pages.routes,
+    *agent_pages.routes,
+    *chat_pages.routes,
+    *openapi_routes,
+)

@@ -1,0 +1,108 @@
+"""Status page route of the KPIs: business and technical figures over a window of days, and
+the charts drawn from them (shared/web/charts.py draws).
+
+    GET /kpis    ?since=&until=&tab=business|technical
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import flask
+from markupsafe import Markup
+
+from shared.app.kpis import KpiParams, Kpis, gather_kpis
+from shared.core.models import utcnow
+from shared.web.charts import Series, bar_chart, column_chart
+from shared.web.pages import render_html
+from shared.web.responses import json_response
+from shared.web.router import Routes
+from shared.wiring.services import conversations, services, status_records
+
+routes = Routes()
+
+
+@routes.route("GET", r"/kpis")
+def _kpis_page(request: flask.Request, as_json: bool) -> flask.Response:
+    params = KpiParams.parse(request.args)
+    kpis = gather_kpis(
+        params,
+        store=services().store,
+        conversations=conversations(),
+        effects=status_records(),
+        today=utcnow().date(),
+    )
+    if as_json:
+        return json_response(kpis.model_dump(mode="json"))
+    return render_html("kpis.html", kpis=kpis, params=params, charts=_kpi_charts(kpis, params))
+
+
+def _days(since: date, until: date) -> list[str]:
+    return [(since + timedelta(days=n)).isoformat() for n in range((until - since).days + 1)]
+
+
+def _money(value: float) -> str:
+    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+
+
+def _kpi_charts(kpis: Kpis, params: KpiParams) -> dict[str, Markup]:
+    days = _days(kpis.since, kpis.until)
+    labels = [day[5:] for day in days]  # MM-DD
+    if params.tab == "business":
+        by_day = {row.key: row.by_status for row in kpis.business.runs_by_day}
+        statuses = sorted({s for counts in by_day.values() for s in counts})
+        support = {row.day.isoformat(): row for row in kpis.business.support.by_day}
+        return {
+            "runs_per_day": column_chart(
+                "Runs per day by status",
+                labels,
+                [Series(s, [by_day.get(d, {}).get(s, 0) for d in days]) for s in statuses],
+            ),
+            "support_per_day": column_chart(
+                "Customer messages per day: deflected, escalated, pending",
+                labels,
+                [
+                    Series(name, [getattr(support[d], name) if d in support else 0 for d in days])
+                    for name in ("deflected", "escalated", "pending")
+                ],
+            ),
+        }
+    technical = kpis.technical
+    cost = {row.key: row.cost_usd for row in technical.usage_by_day}
+    tokens = {row.key: row.tokens_in + row.tokens_out for row in technical.usage_by_day}
+    return {
+        "durations": column_chart(
+            "Run duration p50 and p95 by workflow (seconds)",
+            [d.workflow for d in technical.durations],
+            [
+                Series("p50", [d.p50_s or 0 for d in technical.durations], "#2f6fde"),
+                Series("p95", [d.p95_s or 0 for d in technical.durations], "#a15c07"),
+            ],
+            stacked=False,
+        ),
+        "cost_per_day": column_chart(
+            "LLM cost per day (USD)",
+            labels,
+            [Series("cost", [cost.get(d, 0) for d in days])],
+            fmt=_money,
+        ),
+        "tokens_per_day": column_chart(
+            "Tokens per day", labels, [Series("tokens", [tokens.get(d, 0) for d in days])]
+        ),
+        "tokens_by_agent": bar_chart(
+            "Tokens by agent",
+            [(r.key, r.tokens_in + r.tokens_out) for r in technical.usage_by_agent],
+        ),
+        "cost_by_agent": bar_chart(
+            "Cost by agent (USD)",
+            [(r.key, r.cost_usd) for r in technical.usage_by_agent],
+            fmt=_money,
+            colour="#17803d",
+        ),
+        "cost_by_provider": bar_chart(
+            "Cost by provider (USD)",
+            [(r.key, r.cost_usd) for r in technical.usage_by_provider],
+            fmt=_money,
+            colour="#6941c6",
+        ),
+    }
