@@ -30,6 +30,18 @@ class ChurnOutlook(BaseModel):
     expected_purchases: float
 
 
+COHORTS_KEPT = 12  # the last year of cohorts: enough for a heat map, small in Firestore
+
+
+class CohortRow(BaseModel):
+    """One monthly cohort: its first-purchase month, size and retention by months since."""
+
+    model_config = ConfigDict(frozen=True)
+    cohort: str
+    customers: int
+    retention: list[float]
+
+
 class InsightsAgentReport(BaseModel):
     """RFM segments, the rule-based churned list, the BG/NBD outlook and cohort retention."""
 
@@ -38,6 +50,9 @@ class InsightsAgentReport(BaseModel):
     churn_after_days: int
     bg_nbd: ChurnOutlook
     average_retention: list[float | None]
+    # The matrix behind the average (the report draws it as a heat map); the newest cohorts
+    # last. Empty in reports stored before it was kept.
+    cohort_retention: list[CohortRow] = []
 
 
 def analyse(dataset: Dataset, params: dict[str, Any]) -> InsightsAgentReport:
@@ -65,6 +80,12 @@ def analyse(dataset: Dataset, params: dict[str, Any]) -> InsightsAgentReport:
         churn_after_days=churn_after_days,
         bg_nbd=outlook,
         average_retention=list(cohorts.average_retention),
+        cohort_retention=[
+            CohortRow(cohort=label, customers=size, retention=[round(v, 4) for v in row])
+            for label, size, row in zip(
+                cohorts.cohorts, cohorts.cohort_sizes, cohorts.retention, strict=True
+            )
+        ][-COHORTS_KEPT:],
     )
 
 

@@ -68,7 +68,8 @@ def _short(label: str) -> str:
     return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
 
 
-def _svg(title: str, height: int, body: list[str]) -> Markup:
+def svg_frame(title: str, height: int, body: list[str]) -> Markup:
+    """An SVG element of the chart width, scaled by its viewBox, titled for screen readers."""
     label = escape(title)
     return Markup(
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{label}" '
@@ -137,7 +138,7 @@ def column_chart(
         body.append(f'<rect x="{x}" y="8" width="10" height="10" fill="{colour}"/>')
         body.append(f'<text x="{x + 14}" y="17" font-size="12">{escape(one.name)}</text>')
         x += 24 + 7 * len(one.name)
-    return _svg(title, height, body)
+    return svg_frame(title, height, body)
 
 
 def bar_chart(
@@ -170,4 +171,4 @@ def bar_chart(
         body.append(
             f'<text x="{label_w + width + 6:.1f}" y="{y + 16}" font-size="12">{text}</text>'
         )
-    return _svg(title, height, body)
+    return svg_frame(title, height, body)

@@ -2,7 +2,7 @@
 
     GET /, /runs                      runs, newest first, filtered and paged by RunsParams
     GET /runs/{id}                    tasks, timeline and step graph; the JSON has an ETag
-    GET /runs/{id}/report             the Markdown report
+    GET /runs/{id}/report             the report: a page (a browser), JSON (/api), Markdown
     GET /runs/{id}/artifacts/{name}   a published artifact (a signed link when it has one)
 
 Acting on a run (approvals, retry, cancel) is in run_actions.py.
@@ -21,7 +21,8 @@ from shared.app.run_steps import run_graph
 from shared.app.status_views import RunCursor, RunsParams
 from shared.core.errors import ControlroomError
 from shared.core.models import RunStatus, TaskStatus
-from shared.web.pages import SECURITY_HEADERS, error_page, render_html
+from shared.web.pages import SECURITY_HEADERS, error_page, render_html, wants_html
+from shared.web.report_view import build_report_view
 from shared.web.responses import json_response
 from shared.web.router import Routes
 from shared.wiring.services import artifact_store, services
@@ -129,10 +130,34 @@ def _json_with_etag(request: flask.Request, body: dict[str, Any]) -> flask.Respo
 
 @routes.route("GET", r"/runs/(?P<run_id>[^/]+)/report")
 def _report(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
-    artifact = services().store.get_artifact(run_id, REPORT_ARTIFACT)
-    if artifact is None:
+    """The report as a page for a browser (headlines, each agent's prose, charts, tables),
+    as JSON under /api, and as its Markdown for any other client (also a download)."""
+    store = services().store
+    run = store.get_run(run_id)
+    artifact = store.get_artifact(run_id, REPORT_ARTIFACT)
+    if run is None or artifact is None:
         return error_page(request, as_json, 404, f"run {run_id!r} has no report yet")
-    return flask.Response(artifact.content, mimetype="text/markdown", headers=SECURITY_HEADERS)
+    if not as_json and not wants_html(request, as_json):
+        return flask.Response(artifact.content, mimetype="text/markdown", headers=SECURITY_HEADERS)
+    workflow = WORKFLOWS.get(run.workflow)
+    view = build_report_view(
+        run, store.list_tasks(run_id), workflow.title if workflow else run.workflow
+    )
+    if as_json:
+        return json_response(
+            {
+                "run_id": run_id,
+                "title": view.title,
+                "period": view.period,
+                "headlines": [asdict(h) for h in view.headlines],
+                "sections": [
+                    {"agent": s.agent, "title": s.title, "error": s.error} for s in view.sections
+                ],
+                "markdown": f"/runs/{run_id}/artifacts/{REPORT_ARTIFACT}",
+            }
+        )
+    artifacts = sorted(store.list_artifacts(run_id), key=lambda a: a.name)
+    return render_html("report_page.html", run=run, view=view, artifacts=artifacts)
 
 
 @routes.route("GET", r"/runs/(?P<run_id>[^/]+)/artifacts/(?P<name>[A-Za-z0-9_.-]+)")

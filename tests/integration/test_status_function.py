@@ -74,3 +74,51 @@ def test_report_and_missing_pages(client: flask.testing.FlaskClient) -> None:
     assert client.get("/runs/nope").status_code == 404
     assert client.get("/api/runs?limit=0").status_code == 400
     assert client.post("/runs").status_code == 405
+
+
+def test_the_report_is_a_page_with_headlines_charts_and_downloads(
+    clean_emulators: Emulators,
+) -> None:
+    from shared.adapters.sample_source import generate_sample_dataset
+    from shared.agents import finance, marketing
+    from shared.core.agent_settings import resolve_agent_settings
+
+    store = FirestoreStore(clean_emulators.project)
+    dataset = generate_sample_dataset()
+    run = RunDoc(
+        run_id="run-report-1", workflow="weekly_gtm", trigger="api", task_count=2, created_at=NOW
+    )
+    tasks = [
+        TaskDoc(run_id=run.run_id, task_id=name, agent=name, created_at=NOW)
+        for name in ("finance", "marketing")
+    ]
+    store.create_run(run, tasks, [])
+    for name, module in (("finance", finance), ("marketing", marketing)):
+        report = module.analyse(dataset, dict(resolve_agent_settings(name).policy.values))
+        store.finish_task(
+            run.run_id, name, TaskStatus.SUCCEEDED, NOW,
+            output={"summary": f"# {name}\n\nRevenue **grew**.", "report": report.model_dump(mode="json")},
+        )  # fmt: skip
+    store.finish_run(run.model_copy(update={"status": RunStatus.SUCCEEDED}))
+    store.save_artifact(
+        run.run_id,
+        Artifact(name="report.md", content_type="text/markdown", content="# R", created_at=NOW),
+    )
+    client = status_client()
+
+    page = client.get(f"/runs/{run.run_id}/report", headers={"Accept": "text/html"})
+    html = page.get_data(as_text=True)
+    as_json = client.get(f"/api/runs/{run.run_id}/report").get_json()
+    markdown = client.get(f"/runs/{run.run_id}/report").get_data(as_text=True)
+
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "<title>Weekly go-to-market report — 16 November 2026 · controlroom</title>" in html
+    assert html.count("<svg") == 2 and "Revenue <strong>grew</strong>" in html
+    assert "Monthly recurring revenue" in html and "€" in html
+    assert f'href="/runs/{run.run_id}/artifacts/report.md"' in html
+    assert [h["label"] for h in as_json["headlines"]][:2] == [
+        f"Revenue, {as_json['headlines'][0]['label'].split(', ')[1]}",
+        "Monthly recurring revenue",
+    ]
+    assert [s["agent"] for s in as_json["sections"]] == ["finance", "marketing"]
+    assert markdown == "# R"
