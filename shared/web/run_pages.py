@@ -21,10 +21,12 @@ from shared.app.run_steps import run_graph
 from shared.app.status_views import RunCursor, RunsParams
 from shared.core.errors import ControlroomError
 from shared.core.models import RunStatus, TaskStatus
+from shared.web.graph_svg import draw_run_graph
 from shared.web.pages import SECURITY_HEADERS, error_page, render_html, wants_html
 from shared.web.report_view import build_report_view
 from shared.web.responses import json_response
 from shared.web.router import Routes
+from shared.web.task_labels import task_purpose
 from shared.wiring.services import artifact_store, services
 from shared.workflows.registry import WORKFLOWS
 from shared.workflows.report import REPORT_ARTIFACT
@@ -93,7 +95,10 @@ def _run_page(request: flask.Request, as_json: bool, run_id: str) -> flask.Respo
     if as_json:
         body = {
             "run": run.model_dump(mode="json"),
-            "tasks": [t.model_dump(mode="json", exclude={"lease_owner"}) for t in tasks],
+            "tasks": [
+                {**t.model_dump(mode="json", exclude={"lease_owner"}), "purpose": task_purpose(t)}
+                for t in tasks
+            ],
             "events": [e.model_dump(mode="json") for e in events],
             "task_total": len(all_tasks),
             "event_total": len(all_events),
@@ -112,6 +117,9 @@ def _run_page(request: flask.Request, as_json: bool, run_id: str) -> flask.Respo
         artifacts=artifacts,
         live_statuses=live,
         graph=graph,
+        graph_svg=draw_run_graph(graph) if graph else None,
+        purposes={t.task_id: task_purpose(t) for t in tasks},
+        workflow_title=workflow.title if workflow else run.workflow,
     )
 
 

@@ -65,8 +65,18 @@ def test_a_started_run_appears_and_its_page_updates_live(
     expect(page.locator("#run-live")).to_be_hidden()
     expect(page.locator("#run-report")).to_be_visible()
     expect(page.locator("#run-steps li")).to_contain_text("succeeded 4/4 tasks done")
+    # The drawn graph followed the run too, without a reload.
+    analyse = page.locator('#run-graph g[data-step="analyse"]')
+    expect(analyse).to_have_attribute("class", "node st-succeeded")
+    expect(analyse).to_contain_text("succeeded · 4/4 tasks done")
     expect(page.get_by_role("button", name="Cancel the run")).to_be_hidden()
     shots.take(page, "run-succeeded")
+    page.get_by_role("link", name="Read the report").click()
+    expect(page.locator("h1")).to_contain_text("Weekly go-to-market report")
+    expect(page.locator("table.headlines")).to_contain_text("€")
+    assert page.locator("svg.chart").count() >= 4
+    shots.take(page, "run-report")
+    page.go_back()
     run = store.get_run(run_id)
     assert run is not None and run.status is RunStatus.SUCCEEDED
     _assert_fits_a_phone(browser, cloud, shots, ["/runs", f"/runs/{run_id}"])
