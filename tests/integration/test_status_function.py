@@ -95,10 +95,11 @@ def test_the_report_is_a_page_with_headlines_charts_and_downloads(
     store.create_run(run, tasks, [])
     for name, module in (("finance", finance), ("marketing", marketing)):
         report = module.analyse(dataset, dict(resolve_agent_settings(name).policy.values))
-        store.finish_task(
-            run.run_id, name, TaskStatus.SUCCEEDED, NOW,
-            output={"summary": f"# {name}\n\nRevenue **grew**.", "report": report.model_dump(mode="json")},
-        )  # fmt: skip
+        output = {
+            "summary": f"# {name}\n\nRevenue **grew**.",
+            "report": report.model_dump(mode="json"),
+        }
+        store.finish_task(run.run_id, name, TaskStatus.SUCCEEDED, NOW, output=output)
     store.finish_run(run.model_copy(update={"status": RunStatus.SUCCEEDED}))
     store.save_artifact(
         run.run_id,
