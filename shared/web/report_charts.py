@@ -127,9 +127,11 @@ def line_chart(
     every = math.ceil(len(labels) / MAX_X_LABELS)
     for i, label in enumerate(labels):
         if i % every == 0 or i == len(labels) - 1:
+            # The outermost labels keep inside the frame.
+            anchor = "end" if i == len(labels) - 1 and i else "start" if i == 0 else "middle"
             body.append(
                 f'<text x="{x(i):.1f}" y="{height - bottom + 18}" font-size="11" '
-                f'text-anchor="middle" fill="#555">{escape(label)}</text>'
+                f'text-anchor="{anchor}" fill="#555">{escape(label)}</text>'
             )
     at = left
     for name, colour in legend:
