@@ -33,6 +33,28 @@ class DecisionBody(BaseModel):
     edits: dict[str, Any] = Field(default_factory=dict)
 
 
+def describe_edits(edits: dict[str, Any], currency: str = "") -> str:
+    """The edits of an approval as a phrase for the timeline: "leaving out cus_1 and cus_2,
+    with the subject “We miss you”, with the daily budget of growth-1-a at 25.00 EUR"."""
+    parts = []
+    left_out = [str(item) for item in edits.get("exclude") or []]
+    if left_out:
+        shown = ", ".join(left_out[:5]) + (
+            f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+        )
+        parts.append(f"leaving out {shown}")
+    if edits.get("subject"):
+        parts.append(f"with the subject “{edits['subject']}”")
+    budgets = dict(edits.get("budgets") or {})
+    for key, cents in sorted(budgets.items())[:5]:
+        amount = f"{int(cents) / 100:.2f} {currency}".strip()
+        parts.append(f"with the daily budget of {key} at {amount}")
+    others = sorted(set(edits) - {"exclude", "subject", "budgets"})
+    if others:
+        parts.append("with changes to " + ", ".join(others))
+    return "; ".join(parts)
+
+
 def decide_approval(
     run_id: str,
     step: str,
@@ -62,7 +84,8 @@ def decide_approval(
             f"the approval is already {decided.status.value}"
             + (f" by {decided.decided_by}" if decided.decided_by else "")
         )
-    edited = f" with edits {sorted(edits)}" if edits else ""
+    currency = str(decided.proposal.get("currency") or "")
+    edited = f", {describe_edits(edits, currency)}" if edits else ""
     comment = f": {body.comment}" if body.comment else ""
     store.append_event(
         run_event(

@@ -14,7 +14,7 @@ from shared.core.errors import (
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
 )
-from shared.web import access
+from shared.web import access, formats
 from shared.web.bodies import check_declared_size, json_object
 from shared.web.responses import json_response
 
@@ -42,10 +42,15 @@ SECURITY_HEADERS = {
 
 @cache
 def _templates() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("shared.web", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
     )
+    # Figures as a reader writes them: {{ cents | money(currency) }}, {{ share | percent }}.
+    environment.filters.update(
+        money=formats.money, percent=formats.percent, multiple=formats.multiple
+    )
+    return environment
 
 
 def _csp_nonce() -> str:
@@ -120,7 +125,10 @@ def body_fields(request: flask.Request, limit: int, forms: bool = True) -> dict[
         parsed.pop(access.CSRF_FIELD, None)
         return parsed
     if forms and request.mimetype in FORM_TYPES:
-        fields: dict[str, object] = dict(request.form.items())
+        # A field sent more than once (check boxes of one name) keeps every value, as a list.
+        fields: dict[str, object] = {
+            name: values if len(values) > 1 else values[0] for name, values in request.form.lists()
+        }
         fields.pop(access.CSRF_FIELD, None)
         return fields
     if forms and not raw:

@@ -102,9 +102,17 @@ def _decision_body(fields: dict[str, object]) -> DecisionBody:
     if subject:
         edits["subject"] = subject
     if isinstance(exclude, str):
-        exclude = [part.strip() for part in exclude.replace(",", " ").split() if part.strip()]
+        exclude = [exclude]
+    if isinstance(exclude, list) and all(isinstance(item, str) for item in exclude):
+        # Check boxes (one value each) or a typed list separated by spaces or commas.
+        exclude = [part for item in exclude for part in item.replace(",", " ").split()]
     if exclude:
         edits["exclude"] = exclude
+    budgets = _form_budgets(fields)
+    if budgets:
+        given_budgets = edits.get("budgets")
+        earlier = given_budgets if isinstance(given_budgets, dict) else {}
+        edits["budgets"] = {**earlier, **budgets}
     # The shapes the win-back's send step reads (a text, a set of customer ids).
     if not isinstance(edits.get("subject", ""), str):
         raise InvalidRequestError("edits.subject: must be text")
@@ -117,6 +125,29 @@ def _decision_body(fields: dict[str, object]) -> DecisionBody:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise InvalidRequestError(f"{where}: {first['msg']}") from None
+
+
+BUDGET_FIELD = "budget."
+MAX_DAILY_BUDGET = 1_000_000  # in currency units: a typo guard, not a policy
+
+
+def _form_budgets(fields: dict[str, object]) -> dict[str, int]:
+    """Form fields `budget.<campaign key>` (a daily amount in currency units, e.g. "25" or
+    "25.50"; empty keeps the proposed one) as cents per campaign key."""
+    budgets: dict[str, int] = {}
+    for name in [n for n in fields if n.startswith(BUDGET_FIELD)]:
+        raw = str(fields.pop(name) or "").strip().replace(",", "")
+        if not raw:
+            continue
+        key = name.removeprefix(BUDGET_FIELD)
+        try:
+            amount = float(raw)
+        except ValueError:
+            raise InvalidRequestError(f"{name}: {raw!r} is not an amount") from None
+        if not 0 < amount <= MAX_DAILY_BUDGET:
+            raise InvalidRequestError(f"{name}: must be above 0 and at most {MAX_DAILY_BUDGET}")
+        budgets[key] = round(amount * 100)
+    return budgets
 
 
 def _command(request: flask.Request, as_json: bool, run_id: str, command: str) -> flask.Response:

@@ -94,19 +94,32 @@ def test_an_approval_given_in_the_browser_lets_the_run_go_on(
     expect(row).to_have_count(1)
     shots.take(page, "approvals")
     row.locator(f'a[href="/runs/{run_id}/approvals/approve"]').click()
-    expect(page.get_by_role("heading", level=3)).to_contain_text("Drafts (3 shown")
+    expect(page.get_by_role("heading", level=3).first).to_contain_text("Drafts (3 shown")
+    expect(page.locator("main")).to_contain_text("Net value")
+    expect(page.locator("main")).to_contain_text("€")
+    boxes = page.get_by_role("checkbox")
+    expect(boxes).to_have_count(3)
+    left_out = boxes.nth(1).get_attribute("value")
+    boxes.nth(1).check()
     page.get_by_label("Comment").fill(comment)
     shots.take(page, "approval-filled")
     page.get_by_role("button", name="Approve").click()
 
     expect(page).to_have_url(f"{cloud.status_url}/runs/{run_id}")
-    expect(page.locator("#run-events")).to_contain_text("approval.approved")
+    expect(page.locator("#run-events")).to_contain_text(f"leaving out {left_out}")
     expect(page.locator("#run-status")).to_have_text("succeeded", timeout=WAIT_MS)
-    expect(page.locator("#run-summary")).to_contain_text("3 sent")
+    expect(page.locator("#run-summary")).to_contain_text("2 sent")
     shots.take(page, "run-succeeded")
     approval = store.get_approval(run_id, "approve")
     assert approval is not None and approval.status is ApprovalStatus.APPROVED
     assert approval.decided_by == "api" and approval.comment == comment
+    assert approval.edits == {"exclude": [left_out]}
+    sends = [t for t in store.list_tasks(run_id) if t.step == "send"]
+    assert sorted(t.task_id for t in sends) == sorted(
+        f"send-{d['customer_id']}"
+        for d in approval.proposal["drafts"]
+        if d["customer_id"] != left_out
+    )
     page.goto(f"{cloud.status_url}/approvals")
     expect(page.get_by_role("link", name=run_id)).to_have_count(0)
 

@@ -109,9 +109,18 @@ def test_growth_proposes_campaigns_and_publishes_only_what_was_approved_once(
     assert page.status_code == 200 and campaigns[0]["campaign_key"] in page.text
 
     left_out, rebudgeted = campaigns[0]["campaign_key"], campaigns[1]["campaign_key"]
-    edits = {"exclude": [left_out], "budgets": {rebudgeted: 1234}}
-    answer = decide(growth_cloud, run_id, decision="approve", comment="go", edits=edits)
+    assert f'name="budget.{rebudgeted}"' in page.text and 'type="checkbox"' in page.text
+    # The page's form as a browser posts it: a ticked box and one daily budget typed in.
+    form = {"decision": "approve", "comment": "go", "exclude": [left_out, ""],
+            f"budget.{rebudgeted}": "12.34", f"budget.{left_out}": ""}  # fmt: skip
+    answer = httpx.post(
+        f"{growth_cloud.status_url}/runs/{run_id}/approvals/approve", data=form, headers=AUTH,
+        timeout=10,
+    )  # fmt: skip
     assert answer.status_code == 202, answer.text
+    approval = store.get_approval(run_id, "approve")
+    assert approval is not None
+    assert approval.edits == {"exclude": [left_out], "budgets": {rebudgeted: 1234}}
 
     done = wait_for_run(store, run_id, timeout_s=120)
     assert done.status is RunStatus.SUCCEEDED, done.failure_reasons
