@@ -14,7 +14,10 @@
           │    └── SignatureError   webhook signatures (shared/security/signatures.py)
           ├── ForbiddenError        a valid credential without the right scope, or a form
           │                         without its anti-forgery token (403)
-          └── UnknownWorkflowError  a run request naming a workflow nobody declared (400)
+          ├── UnknownWorkflowError  a run request naming a workflow nobody declared (400)
+          └── InvalidParamsError    run parameters their workflow's params model refuses
+                                    (400 at POST /runs; a run request carrying them is
+                                    dead-lettered by the supervisor, no run is created)
 
 Subtrees defined next to the code that raises them (each subclasses the two above):
 - shared/llm/errors.py: LlmError; LlmTransientError, LlmUnavailableError (retryable);
@@ -118,3 +121,7 @@ class ForbiddenError(PermanentError):
 
 class UnknownWorkflowError(PermanentError):
     """A run request for a workflow that is not declared."""
+
+
+class InvalidParamsError(PermanentError):
+    """Run parameters that their workflow's params model refuses, naming each field and why."""
