@@ -16,10 +16,12 @@ from shared.app.orchestrate import (
     fail_dead_lettered_task,
     finish_run_if_complete,
     record_task_result,
+    run_id_for,
     start_run,
 )
 from shared.app.run_agent import run_agent_task
 from shared.core.agent_settings import resolve_agent_settings
+from shared.core.errors import InvalidMessageError
 from shared.core.messages import AgentTask, RunRequest, TaskResult
 from shared.core.models import RunStatus, TaskStatus
 from shared.core.ports import AgentOutcome, StepRecorder
@@ -132,6 +134,31 @@ def test_duplicate_run_request_creates_nothing_new(
     assert sorted(AgentTask.model_validate_json(m.data).agent for m in republished) == sorted(
         t.agent for t in tasks[2:]
     )
+
+
+def test_a_run_request_with_params_its_workflow_refuses_creates_nothing(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    request = RunRequest(workflow="weekly_gtm", trigger="schedule", params={"window_days": -7})
+
+    with pytest.raises(InvalidMessageError) as refused:
+        start_run(request, "msg-bad", store=store, bus=bus, clock=clock)
+
+    assert "params.window_days: Input should be greater than or equal to 1" in str(refused.value)
+    assert store.get_run(run_id_for(request, "msg-bad")) is None
+    assert [m for a in AGENTS for m in taps[agent_topic(a)].pull_now()] == []
+
+
+def test_a_run_keeps_its_params_as_the_workflow_reads_them(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    request = RunRequest(workflow="weekly_gtm", params={"window_days": "14"})
+
+    run_id = start_run(request, "msg-text", store=store, bus=bus, clock=clock)
+
+    run = store.get_run(run_id)
+    assert run is not None and run.params == {"window_days": 14}
+    assert {t.params["window_days"] for t in _tasks_from(taps)} == {14}
 
 
 def test_duplicate_task_delivery_runs_the_agent_once(
