@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from shared.app.timeline import run_event
 from shared.core.documents import ApprovalDoc, RunDoc, TaskDoc
-from shared.core.errors import InvalidMessageError
+from shared.core.errors import InvalidMessageError, InvalidParamsError
 from shared.core.messages import AgentTask, RunRequest, TaskResult
 from shared.core.models import ApprovalStatus, LlmUsage, RunStatus, TaskStatus, stable_id
 from shared.core.ports import Bus, Clock, Store
@@ -70,16 +70,27 @@ def _task_docs(run: RunDoc, step: Step, specs: list[TaskSpec], now: datetime) ->
 
 
 def start_run(request: RunRequest, message_id: str, *, store: Store, bus: Bus, clock: Clock) -> str:
-    """Create the run with its first step's tasks, then publish every task still pending."""
+    """Create the run with its first step's tasks, then publish every task still pending.
+
+    A request from anywhere (a schedule, a webhook, a segment entry, another program) is
+    checked against its workflow's params model first: one it refuses is a permanent error,
+    so the message is recorded and dead-lettered at once and no run is created.
+    """
     workflow = get_workflow(request.workflow)
     run_id = run_id_for(request, message_id)
+    try:
+        params = workflow.validate_params(request.params)
+    except InvalidParamsError as exc:
+        raise InvalidMessageError(
+            f"run request {run_id} ({workflow.name}, from {request.trigger}) refused: {exc}"
+        ) from exc
     now = clock()
     first = workflow.steps[0]
     run = RunDoc(
         run_id=run_id,
         workflow=workflow.name,
         trigger=request.trigger,
-        params=request.params,
+        params=params,
         step=first.name,
         task_count=0,
         created_at=now,

@@ -50,8 +50,10 @@ class RunAccepted:
 def request_run(
     body: StartRunBody, *, requested_by: str, store: Store, bus: Bus, clock: Callable[[], datetime]
 ) -> RunAccepted:
-    """Validate the workflow, honour the idempotency key, publish the run request."""
+    """Validate the workflow and its params, honour the idempotency key, publish the run
+    request. An unknown workflow or a refused param raises before anything is written."""
     workflow = get_workflow(body.workflow)
+    params = workflow.validate_params(body.params)
     key = body.idempotency_key
     if key is None:
         run_id = f"{workflow.name}-{uuid.uuid4().hex[:12]}"
@@ -71,7 +73,7 @@ def request_run(
     request = RunRequest(
         workflow=workflow.name,
         trigger="api",
-        params=body.params,
+        params=params,
         run_id=run_id,
         requested_by=requested_by,
     )

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from shared.app.timeline import run_event
 from shared.core.documents import TaskDoc
-from shared.core.errors import PermanentError
+from shared.core.envelope import describe_validation_error
+from shared.core.errors import PermanentError, is_permanent
 from shared.core.messages import AgentTask, TaskResult
 from shared.core.models import LlmUsage, TaskStatus
 from shared.core.ports import AgentRunner, Bus, Store
@@ -34,9 +37,11 @@ def run_agent_task(
     """Claim the task, run the agent, record the outcome and report it to the supervisor.
 
     A duplicate of a finished task only re-reports the stored result; a duplicate of a task
-    in progress is acknowledged and does nothing. A transient failure
-    is recorded on the timeline and re-raised so Pub/Sub redelivers; a permanent one fails
-    the task for good.
+    in progress is acknowledged and does nothing. A failure that no retry can fix
+    (`shared.core.errors.is_permanent`: our PermanentErrors, and the value errors code raises
+    on bad data) fails the task on this delivery, its reason on the timeline, and is
+    acknowledged; any other is recorded as a failed attempt and re-raised, so Pub/Sub
+    redelivers until the attempts run out and the task is dead-lettered.
     """
     claim = store.claim_task(task.run_id, task.task_id, delivery_id, lease_s, clock())
     if claim.outcome == "terminal":
@@ -94,10 +99,14 @@ def run_agent_task(
 
     try:
         outcome = runner(task, record_step)
-    except PermanentError as exc:
-        return _finish(store, bus, claim.task, TaskStatus.FAILED, clock, error=str(exc))
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"
+        if is_permanent(exc):
+            # The same task on the same data fails the same way: fail it now, with why (on
+            # the timeline; the log line names only the type, as data may be in the message).
+            logger.warning("task %s failed for good: %s", task.task_id, type(exc).__name__)
+            error = failure_reason(exc)
+            return _finish(store, bus, claim.task, TaskStatus.FAILED, clock, error=error)
+        reason = failure_reason(exc)
         logger.warning("attempt %s of task %s failed: %s", attempt, task.task_id, reason)
         store.append_event(
             run_event(
@@ -121,6 +130,15 @@ def run_agent_task(
         output=outcome.output,
         usage=outcome.usage,
     )
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What a task's timeline says about its failure: our own errors by their message, any
+    other by its type and message (a validation error as one line naming each field)."""
+    if isinstance(exc, PermanentError):
+        return str(exc)
+    detail = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
+    return f"{type(exc).__name__}: {detail}"
 
 
 def _finish(

@@ -109,10 +109,10 @@ def message_type_of(delivery: Delivery) -> type[Message] | None:
     return MESSAGE_TYPES.get(delivery.attributes.get("kind", ""))
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line naming each failing field and why."""
+def describe_validation_error(exc: ValidationError, *, at: str = "") -> str:
+    """One line naming each failing field (under `at`, e.g. "params.") and why."""
     parts = []
     for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "body"
-        parts.append(f"{where}: {error['msg']}")
+        where = at + ".".join(str(p) for p in error["loc"])
+        parts.append(f"{where.rstrip('.') or 'body'}: {error['msg']}")
     return "; ".join(parts)

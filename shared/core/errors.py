@@ -14,7 +14,10 @@
           │    └── SignatureError   webhook signatures (shared/security/signatures.py)
           ├── ForbiddenError        a valid credential without the right scope, or a form
           │                         without its anti-forgery token (403)
-          └── UnknownWorkflowError  a run request naming a workflow nobody declared (400)
+          ├── UnknownWorkflowError  a run request naming a workflow nobody declared (400)
+          └── InvalidParamsError    run parameters their workflow's params model refuses
+                                    (400 at POST /runs; a run request carrying them is
+                                    dead-lettered by the supervisor, no run is created)
 
 Subtrees defined next to the code that raises them (each subclasses the two above):
 - shared/llm/errors.py: LlmError; LlmTransientError, LlmUnavailableError (retryable);
@@ -41,11 +44,17 @@ How each entry point maps them:
 - CloudEvent functions: RetryableError and any unexpected exception propagate (HTTP 500,
   redelivery); PermanentError is recorded, the message is published to the dead-letter
   topic, and the function returns normally (ack).
+- Agent tasks (shared/app/run_agent.py): `is_permanent` below decides. A permanent failure
+  fails the task on the delivery that met it, with its reason on the run's timeline, and
+  acks; anything else is recorded as a failed attempt and raised, so Pub/Sub redelivers
+  until the subscription's attempts run out and the task is dead-lettered.
 - HTTP functions: PermanentError subclasses map to 4xx with their message; anything else is
   a 500 and nothing was half-written because writes happen last and atomically.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 
 class ControlroomError(Exception):
@@ -118,3 +127,63 @@ class ForbiddenError(PermanentError):
 
 class UnknownWorkflowError(PermanentError):
     """A run request for a workflow that is not declared."""
+
+
+class InvalidParamsError(PermanentError):
+    """Run parameters that their workflow's params model refuses, naming each field and why."""
+
+
+DATA_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, LookupError, ArithmeticError)
+"""Python's own "this value is wrong" errors: a bad value, a wrong type, a missing key or
+index, a division by zero. Pydantic's ValidationError is a ValueError."""
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether doing the same work again can only fail the same way (so: do not retry).
+
+    A redelivered task runs the same code on the same input and the same data. What code
+    raises about a *value* recurs on every try, so these are permanent:
+
+    - PermanentError and its subclasses: raised on purpose by whoever knew;
+    - DATA_ERRORS (ValueError, pydantic's ValidationError among them, TypeError, KeyError
+      and IndexError, ArithmeticError) raised by code looking at data that is wrong.
+
+    And these are transient, whatever else they are:
+
+    - RetryableError and its subclasses (vendor 429/5xx, an open circuit, LLM outages);
+    - OSError: ConnectionError, TimeoutError, the injected outages of the fault tests;
+      io.UnsupportedOperation is both an OSError and a ValueError and counts as I/O;
+    - any exception of another kind (a cloud client's gRPC or API error, a crash we did
+      not foresee): unknown means retry, as before, and the dead-letter path still ends it;
+    - a data error *caused by* one of those: a library that wraps an I/O failure in a
+      ValueError (Firestore raises "Failed to commit transaction in 5 attempts" as a
+      ValueError from the Aborted of a contended transaction) is judged by its cause.
+
+    Decoding a vendor's or an LLM's answer (JSONDecodeError, a ValidationError of a reply)
+    is a ValueError too, which is why the adapters map those themselves (shared.http.client
+    and shared.llm answer with Vendor*/Llm* errors that say which it is) before any reaches
+    here. LangGraph's default retry policy draws the same line (it does not retry
+    ValueError, TypeError, LookupError or ArithmeticError).
+    """
+    if isinstance(exc, RetryableError):
+        return False
+    if isinstance(exc, PermanentError):
+        return True
+    for link in _chain(exc):
+        if isinstance(link, RetryableError | OSError):
+            return False
+        if not isinstance(link, (PermanentError, *DATA_ERRORS)):
+            return False
+    return True
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what it was raised from or while handling, as a traceback shows."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )

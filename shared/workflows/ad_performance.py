@@ -14,13 +14,66 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+
+from pydantic import Field
 
 from shared.ads.models import PLATFORMS
 from shared.core.documents import Artifact, RunDoc, TaskDoc
 from shared.core.models import TaskStatus
+from shared.workflows.params import ApprovalParams, Platforms, policy_default
 from shared.workflows.spec import RunHistory, RunOutcome, Step, TaskSpec, Workflow
+
+ADS = "ad_manager"
+
+
+class AdPerformanceParams(ApprovalParams):
+    """What an ad-performance run may set: the platforms and day pulled, and the ad
+    manager's review rules (shared/policies/ad_manager.yaml)."""
+
+    platforms: Platforms = Field(
+        default=list(PLATFORMS), description="Ad platforms whose figures are pulled, one task each"
+    )
+    day: date | None = Field(
+        default=None,
+        description="The day whose figures are pulled (ISO date); unset: yesterday (UTC)",
+    )
+    lookback_days: int = Field(
+        default=policy_default(ADS, "lookback_days"),
+        ge=1,
+        le=90,
+        description="Days of figures the review reads, ending on `day`",
+    )
+    min_spend_cents: int = Field(
+        default=policy_default(ADS, "min_spend_cents"),
+        ge=0,
+        description="A campaign is judged only once it spent this much in the window, in cents",
+    )
+    roas_floor: float = Field(
+        default=policy_default(ADS, "roas_floor"),
+        ge=0,
+        le=100,
+        description="Revenue / spend below this flags an underperformer",
+    )
+    cut_fraction: float = Field(
+        default=policy_default(ADS, "cut_fraction"),
+        gt=0,
+        le=1,
+        description="Share of an underperformer's daily budget proposed to move",
+    )
+    max_increase: float = Field(
+        default=policy_default(ADS, "max_increase"),
+        gt=0,
+        le=10,
+        description="Most the best campaign's daily budget may grow, as a share of it",
+    )
+    significance_alpha: float = Field(
+        default=policy_default(ADS, "significance_alpha"),
+        gt=0,
+        lt=1,
+        description="Level at which the campaigns' conversion rates are compared",
+    )
 
 
 def plan_pulls(run: RunDoc, history: RunHistory) -> list[TaskSpec]:
@@ -148,5 +201,6 @@ AD_PERFORMANCE = Workflow(
         ),
     ),
     report=report_performance,
+    params_model=AdPerformanceParams,
     timeout_s=1800,
 )

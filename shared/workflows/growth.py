@@ -16,15 +16,70 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from shared.ads.models import PLATFORMS
+from pydantic import Field
+
+from shared.ads.models import PLATFORMS, Platform
 from shared.core.documents import Artifact, RunDoc, TaskDoc
 from shared.core.models import TaskStatus
 from shared.tracking.segments import bundled_segments
+from shared.workflows.params import (
+    ApprovalParams,
+    MarketingPolicyParams,
+    Platforms,
+    SegmentNames,
+    policy_default,
+)
 from shared.workflows.spec import RunHistory, RunOutcome, Step, TaskSpec, Workflow
 
 PREVIEW_LEADS = 5
+ADS = "ad_manager"
+
+
+class GrowthParams(MarketingPolicyParams, ApprovalParams):
+    """What a growth run may set: the target segments (the leads and ad manager policies),
+    the ad manager's budget rules, and the marketing brief's thresholds."""
+
+    segments: SegmentNames = Field(
+        default=policy_default("leads", "segments"),
+        description="Segments whose members are scored and which campaigns target, "
+        "in order of priority",
+    )
+    platforms: Platforms = Field(
+        default=policy_default(ADS, "platforms"),
+        description="Ad platforms campaigns are drafted for, one task each",
+    )
+    platform_share: dict[Platform, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default=policy_default(ADS, "platform_share"),
+        description="Share of the daily budget each platform gets",
+    )
+    daily_budget_cents: int = Field(
+        default=policy_default(ADS, "daily_budget_cents"),
+        gt=0,
+        le=100_000_000,
+        description="Daily budget of all the run's new campaigns together, in cents",
+    )
+    min_campaign_budget_cents: int = Field(
+        default=policy_default(ADS, "min_campaign_budget_cents"),
+        gt=0,
+        le=100_000_000,
+        description="A campaign whose share is below this is not drafted, in cents",
+    )
+    objective: Literal["traffic", "leads", "conversions"] = Field(
+        default=policy_default(ADS, "objective"), description="What the campaigns optimise for"
+    )
+    currency: str = Field(
+        default=policy_default(ADS, "currency"),
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 currency of the budgets",
+    )
+    landing_url: str = Field(
+        default=policy_default(ADS, "landing_url"),
+        pattern=r"^https?://[^\s]+$",
+        max_length=2048,
+        description="Where the ads send people",
+    )
 
 
 def _output(history: RunHistory, step: str) -> dict[str, Any]:
@@ -228,5 +283,6 @@ GROWTH = Workflow(
         ),
     ),
     report=report_growth,
+    params_model=GrowthParams,
     timeout_s=1800,
 )

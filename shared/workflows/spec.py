@@ -15,12 +15,13 @@ read declarations, do not load the agents' libraries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from shared.core.documents import ApprovalDoc, RunDoc, TaskDoc
+from shared.workflows.params import APPROVAL_EXPIRES_AFTER_S, RunParams, check_params
 
 
 class RunHistory(Protocol):
@@ -66,7 +67,7 @@ class Step:
     plan: Planner | None = None
     allow_failures: bool = False
     propose: Proposal | None = None
-    expires_after_s: int = 72 * 3600
+    expires_after_s: int = APPROVAL_EXPIRES_AFTER_S
     needed: Callable[[RunDoc, RunHistory], bool] | None = None
 
     def __post_init__(self) -> None:
@@ -90,13 +91,16 @@ Reporter = Callable[[RunDoc, list[TaskDoc], datetime], RunOutcome]
 
 @dataclass(frozen=True)
 class Workflow:
-    """A named workflow: its steps in order, how its outcome is reported, its time limit."""
+    """A named workflow: its steps in order, how its outcome is reported, its time limit,
+    and the parameters a run of it takes (`params_model`, see shared.workflows.params)."""
 
     name: str
     title: str
     description: str
     steps: tuple[Step, ...]
     report: Reporter
+    # What a run takes; a workflow that declares nothing takes nothing but a note.
+    params_model: type[RunParams] = RunParams
     # A run still working this long after it started (or resumed) is failed by the sweeper.
     timeout_s: int = 1800
 
@@ -106,6 +110,11 @@ class Workflow:
             raise ValueError(f"workflow {self.name!r} needs steps with distinct names")
         if self.steps[0].kind != "tasks":
             raise ValueError(f"workflow {self.name!r} must start with a task step")
+
+    def validate_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The run's params as `params_model` accepts them (only the fields given, as JSON
+        values); InvalidParamsError names each refused field and why."""
+        return check_params(self.params_model, params, workflow=self.name)
 
     def step(self, name: str) -> Step:
         """The step called `name`."""

@@ -17,11 +17,98 @@ import io
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field, model_validator
+
 from shared.core.documents import Artifact, RunDoc, TaskDoc
 from shared.core.models import TaskStatus
+from shared.workflows.params import ApprovalParams, policy_default
 from shared.workflows.spec import RunHistory, RunOutcome, Step, TaskSpec, Workflow
 
 PREVIEW_DRAFTS = 20
+POLICY = "winback_email"
+
+
+class WinbackParams(ApprovalParams):
+    """What a win-back run may set: the one customer it is for, or the selection rules, and
+    the assumptions of the ROI estimate (shared/policies/winback_email.yaml)."""
+
+    customer_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="The one customer to win back (a cancellation or a segment entry names "
+        "them); unset: chosen by the rules below",
+    )
+    stripe_event: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="The Stripe event that named the customer, kept with the run",
+    )
+    max_p_alive: float = Field(
+        default=policy_default(POLICY, "max_p_alive"),
+        ge=0,
+        le=1,
+        description="A BG/NBD P(alive) below this counts as churned",
+    )
+    min_p_alive: float = Field(
+        default=policy_default(POLICY, "min_p_alive"),
+        ge=0,
+        le=1,
+        description="A P(alive) at or above this is still worth an email",
+    )
+    min_order_value_cents: int = Field(
+        default=policy_default(POLICY, "min_order_value_cents"),
+        ge=0,
+        description="Average order value floor, in cents",
+    )
+    max_customers: int = Field(
+        default=policy_default(POLICY, "max_customers"),
+        ge=1,
+        le=10_000,
+        description="Largest campaign the run sends (one draft and one send task each)",
+    )
+    bgnbd_horizon_weeks: float = Field(
+        default=policy_default(POLICY, "bgnbd_horizon_weeks"),
+        gt=0,
+        le=520,
+        description="Weeks the BG/NBD forecast covers",
+    )
+    gross_margin: float = Field(
+        default=policy_default(POLICY, "gross_margin"),
+        ge=0,
+        le=1,
+        description="Value of a purchase = average order x this margin",
+    )
+    uplift: float = Field(
+        default=policy_default(POLICY, "uplift"),
+        ge=0,
+        le=1,
+        description="Extra purchase probability the offer gives an alive customer",
+    )
+    offer_cost_cents: int = Field(
+        default=policy_default(POLICY, "offer_cost_cents"),
+        ge=0,
+        description="Cost of one redemption of the offer, in cents",
+    )
+    send_cost_cents: int = Field(
+        default=policy_default(POLICY, "send_cost_cents"),
+        ge=0,
+        description="Cost of one email, in cents",
+    )
+    baseline_purchase_rate: float = Field(
+        default=policy_default(POLICY, "baseline_purchase_rate"),
+        ge=0,
+        le=1,
+        description="Probability that a customer buys anyway",
+    )
+
+    @model_validator(mode="after")
+    def _floor_below_ceiling(self) -> WinbackParams:
+        both = {"min_p_alive", "max_p_alive"} <= self.model_fields_set
+        if both and self.min_p_alive > self.max_p_alive:
+            raise ValueError("min_p_alive must not exceed max_p_alive")
+        return self
 
 
 def plan_selection(run: RunDoc, history: RunHistory) -> list[TaskSpec]:
@@ -169,5 +256,6 @@ WINBACK = Workflow(
         ),
     ),
     report=report_campaign,
+    params_model=WinbackParams,
     timeout_s=1800,
 )

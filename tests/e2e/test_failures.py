@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from emulators.cloud import LocalCloud
 from shared.adapters.firestore_store import FirestoreStore
 from shared.core.models import RunStatus, TaskStatus
-from shared.core.topology import DEAD_LETTERS_TOPIC
-from tests.conftest import Emulators
+from shared.core.topology import DEAD_LETTERS_TOPIC, RUN_REQUESTS_TOPIC
+from tests.conftest import API_TOKEN, Emulators
 from tests.e2e.conftest import start_run_via_api, wait_for_run
 from tests.helpers.pubsub import TopicTap
 from tests.helpers.waiting import wait_for
@@ -89,3 +90,60 @@ def test_a_task_failing_every_attempt_is_dead_lettered_and_fails_the_run(
     assert story[-2:] == ["task.dead_lettered", "run.failed"]
     others = [t for t in store.list_tasks(run_id) if t.agent != "support"]
     assert all(t.status is TaskStatus.SUCCEEDED for t in others)
+
+
+def test_a_task_failing_on_bad_data_fails_on_its_first_delivery_with_its_reason(
+    cloud: LocalCloud, store: FirestoreStore, restore_agents: None
+) -> None:
+    cloud.restart_function("agent-support", _faults("support", bad_data=True))
+    pump = cloud.pumps["agent-support"]
+    earlier = len(pump.records)
+    run_id = start_run_via_api(cloud)
+    run = wait_for_run(store, run_id)
+    # The dispatcher notes a delivery once the function answered, maybe after the run ended.
+    deliveries = wait_for(lambda: pump.records[earlier:], 15, "the support task's delivery")
+
+    reason = "ValidationError: as_of: Input should be a valid date or datetime"
+    assert run.status is RunStatus.FAILED
+    [failure] = run.failure_reasons
+    assert failure.startswith(f"support: {reason}")
+    support = store.get_task(run_id, "support")
+    assert support is not None and support.status is TaskStatus.FAILED and support.attempts == 1
+    events = store.list_events(run_id)
+    assert [(e.type, e.attempt) for e in events if e.agent == "support"] == [
+        ("task.started", 1),
+        ("task.failed", 1),
+    ]
+    [failed] = [e for e in events if e.type == "task.failed"]
+    assert failed.message.startswith(f"support failed: {reason}")
+    story = [e.type for e in events if not e.type.startswith("effect.")]
+    assert "task.dead_lettered" not in story and story[-1] == "run.failed"
+    # Acknowledged on its first delivery: Pub/Sub had nothing to redeliver.
+    assert [(d.attempt, d.error) for d in deliveries] == [(1, None)] * len(deliveries)
+    others = [t for t in store.list_tasks(run_id) if t.agent != "support"]
+    assert all(t.status is TaskStatus.SUCCEEDED for t in others)
+
+
+def test_a_run_with_a_bad_param_is_refused_at_the_door_and_nothing_starts(
+    cloud: LocalCloud, store: FirestoreStore, emulators: Emulators
+) -> None:
+    requests = TopicTap(emulators.project, RUN_REQUESTS_TOPIC)
+    try:
+        response = httpx.post(
+            f"{cloud.webhooks_url}/runs",
+            json={"workflow": "weekly_gtm", "params": {"window_days": "seven"}},
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+            timeout=10,
+        )
+        # A request is published before it is answered: whatever it published is there now.
+        published = requests.pull_now()
+    finally:
+        requests.close()
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "params.window_days: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    }
+    assert published == []
+    assert store.list_runs() == []

@@ -96,6 +96,14 @@ def test_the_whole_run_through_the_real_function_entry_points(
         ),
         (
             "supervisor",
+            "on_run_request",
+            b'{"workflow": "weekly_gtm", "trigger": "schedule", "params": {"window_days": "7d"}}',
+            {"kind": "run_request"},
+            "(weekly_gtm, from schedule) refused: params.window_days: Input should be a valid "
+            "integer",
+        ),
+        (
+            "supervisor",
             "on_task_result",
             b"{}",
             {"kind": "surprise"},

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from pydantic import BaseModel
 
 from shared.adapters.firestore_store import FirestoreStore
 from shared.adapters.pubsub_bus import PubSubBus
@@ -16,10 +17,12 @@ from shared.app.orchestrate import (
     fail_dead_lettered_task,
     finish_run_if_complete,
     record_task_result,
+    run_id_for,
     start_run,
 )
 from shared.app.run_agent import run_agent_task
 from shared.core.agent_settings import resolve_agent_settings
+from shared.core.errors import InvalidMessageError
 from shared.core.messages import AgentTask, RunRequest, TaskResult
 from shared.core.models import RunStatus, TaskStatus
 from shared.core.ports import AgentOutcome, StepRecorder
@@ -134,6 +137,31 @@ def test_duplicate_run_request_creates_nothing_new(
     )
 
 
+def test_a_run_request_with_params_its_workflow_refuses_creates_nothing(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    request = RunRequest(workflow="weekly_gtm", trigger="schedule", params={"window_days": -7})
+
+    with pytest.raises(InvalidMessageError) as refused:
+        start_run(request, "msg-bad", store=store, bus=bus, clock=clock)
+
+    assert "params.window_days: Input should be greater than or equal to 1" in str(refused.value)
+    assert store.get_run(run_id_for(request, "msg-bad")) is None
+    assert [m for a in AGENTS for m in taps[agent_topic(a)].pull_now()] == []
+
+
+def test_a_run_keeps_its_params_as_the_workflow_reads_them(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    request = RunRequest(workflow="weekly_gtm", params={"window_days": "14"})
+
+    run_id = start_run(request, "msg-text", store=store, bus=bus, clock=clock)
+
+    run = store.get_run(run_id)
+    assert run is not None and run.params == {"window_days": 14}
+    assert {t.params["window_days"] for t in _tasks_from(taps)} == {14}
+
+
 def test_duplicate_task_delivery_runs_the_agent_once(
     store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
 ) -> None:
@@ -206,6 +234,64 @@ def test_a_failing_attempt_is_on_the_timeline_and_the_retry_succeeds(
     ]  # fmt: skip
     failed_event = next(e for e in store.list_events(run_id) if e.type == "task.attempt_failed")
     assert "warehouse unreachable" in failed_event.message
+
+
+class _Row(BaseModel):
+    amount: int
+
+
+def test_a_task_failing_on_bad_data_fails_on_that_delivery_with_its_reason(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    run_id = start_run(
+        RunRequest(workflow="weekly_gtm"), "msg-bad-data", store=store, bus=bus, clock=clock
+    )
+    task = next(t for t in _tasks_from(taps) if t.agent == "support")
+
+    def reads_a_bad_row(t: AgentTask, on_step: StepRecorder) -> AgentOutcome:
+        _Row.model_validate({"amount": "lots"})
+        raise AssertionError("unreachable")
+
+    status = run_agent_task(
+        task, "m-1", store=store, bus=bus, runner=reads_a_bad_row, lease_s=60, clock=clock
+    )
+
+    assert status is TaskStatus.FAILED  # returned, not raised: the message is acknowledged
+    stored = store.get_task(run_id, "support")
+    reason = "ValidationError: amount: Input should be a valid integer, unable to parse string"
+    assert stored is not None and stored.attempts == 1 and stored.error is not None
+    assert stored.error.startswith(reason)
+    events = [(e.type, e.attempt) for e in store.list_events(run_id) if e.agent == "support"]
+    assert events == [("task.started", 1), ("task.failed", 1)]
+    [failed] = [e for e in store.list_events(run_id) if e.type == "task.failed"]
+    assert failed.message.startswith(f"support failed: {reason}")
+    [result] = taps[TASK_RESULTS_TOPIC].pull(expected=1)
+    assert TaskResult.model_validate_json(result.data).status == "failed"
+
+
+def test_a_value_error_wrapping_transaction_contention_is_retried(
+    store: FirestoreStore, bus: PubSubBus, clock: SteppingClock, taps: dict[str, TopicTap]
+) -> None:
+    run_id = start_run(
+        RunRequest(workflow="weekly_gtm"), "msg-contended", store=store, bus=bus, clock=clock
+    )
+    task = next(t for t in _tasks_from(taps) if t.agent == "finance")
+
+    def contended(t: AgentTask, on_step: StepRecorder) -> AgentOutcome:
+        # What google-cloud-firestore raises when a transaction's commit keeps aborting.
+        raise ValueError(
+            "Failed to commit transaction in 5 attempts."
+        ) from ConnectionAbortedError()
+
+    with pytest.raises(ValueError, match="Failed to commit transaction"):
+        run_agent_task(task, "m-1", store=store, bus=bus, runner=contended, lease_s=60, clock=clock)
+
+    stored = store.get_task(run_id, "finance")
+    assert stored is not None and not stored.status.terminal
+    assert [e.type for e in store.list_events(run_id) if e.agent == "finance"] == [
+        "task.started",
+        "task.attempt_failed",
+    ]
 
 
 def test_a_dead_lettered_task_fails_the_run_with_its_reason(

@@ -98,6 +98,25 @@ def test_a_valid_request_publishes_one_run_request(
             400,
             "idempotency_key: String should match",
         ),
+        (
+            AUTH,
+            {"workflow": "weekly_gtm", "params": {"window_days": "seven"}},
+            400,
+            "params.window_days: Input should be a valid integer",
+        ),
+        (
+            AUTH,
+            # A refused param reserves no idempotency key: the caller may fix it and resend.
+            {"workflow": "winback", "params": {"max_customer": 3}, "idempotency_key": "wb-1"},
+            400,
+            "params.max_customer: Extra inputs are not permitted (winback takes: note,",
+        ),
+        (
+            AUTH,
+            {"workflow": "ad_performance", "params": {"day": "yesterday"}},
+            400,
+            "params.day: Input should be a valid date",
+        ),
         (AUTH, [1, 2], 400, "body must be a JSON object"),
     ],
 )
@@ -118,6 +137,25 @@ def test_bad_requests_are_rejected_with_a_reason_and_nothing_happens(
     assert error in response.get_json()["error"]
     assert run_requests.pull_now() == []
     assert _idempotency_docs(FirestoreStore(clean_emulators.project)) == []
+
+
+def test_params_are_published_as_the_workflow_reads_them_and_a_fixed_retry_is_new(
+    client: flask.testing.FlaskClient, run_requests: TopicTap
+) -> None:
+    headers = {**AUTH, "Idempotency-Key": "weekly-fixed"}
+    refused = client.post(
+        "/runs",
+        json={"workflow": "weekly_gtm", "params": {"window_days": "a week"}},
+        headers=headers,
+    )
+    fixed = client.post(
+        "/runs", json={"workflow": "weekly_gtm", "params": {"window_days": "14"}}, headers=headers
+    )
+
+    assert refused.status_code == 400
+    assert (fixed.status_code, fixed.get_json()["duplicate"]) == (202, False)
+    [message] = run_requests.pull(expected=1)
+    assert RunRequest.model_validate_json(message.data).params == {"window_days": 14}
 
 
 def test_wrong_content_type_is_415_and_malformed_json_400(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from pydantic import ValidationError
 
 from shared.adapters.faults import FaultyDataSource, InjectedOutage, with_faults
+from shared.adapters.sample_source import SampleDataSource
 from shared.core.dataset import Dataset
 
 
@@ -46,3 +50,11 @@ def test_delay_only_wraps_without_failing() -> None:
 
     assert isinstance(wrapped, FaultyDataSource)
     assert (wrapped.inner, wrapped.delay_s, wrapped.fail) == (source, 0.25, False)
+
+
+def test_bad_data_loads_a_dataset_that_fails_its_schema_every_time() -> None:
+    wrapped = with_faults(SampleDataSource(date(2026, 11, 16)), {"bad_data": True})
+
+    for _ in range(2):  # a retry reads the same broken rows
+        with pytest.raises(ValidationError, match="as_of"):
+            wrapped.load()

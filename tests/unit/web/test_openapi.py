@@ -31,6 +31,7 @@ from shared.core.documents import (
 from shared.web.router import PUBLIC
 from shared.web.status import ROUTES
 from shared.web.webhooks import PLATFORMS
+from shared.workflows.registry import WORKFLOWS, get_workflow
 from tests.helpers.functions_app import function_client
 
 OPENAPI = Path(__file__).resolve().parents[3] / "shared" / "web" / "openapi"
@@ -152,6 +153,19 @@ def test_the_webhooks_file_covers_every_platform_and_the_run_body() -> None:
     assert {"post"} <= set(document["paths"]["/runs"])
     assert "get" in document["paths"]["/webhooks/linkedin"]
     assert _properties(body) == _properties(StartRunBody.model_json_schema())
+
+
+@pytest.mark.parametrize("workflow", sorted(WORKFLOWS))
+def test_the_webhooks_file_documents_each_workflows_params_as_its_model(workflow: str) -> None:
+    model = get_workflow(workflow).params_model
+    schemas = spec("webhooks")["components"]["schemas"]
+
+    assert schemas[model.__name__] == model.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    )
+    assert {"$ref": f"#/components/schemas/{model.__name__}"} in schemas["StartRunBody"][
+        "properties"
+    ]["params"]["anyOf"]
 
 
 def test_the_status_function_serves_its_description() -> None:
