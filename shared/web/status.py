@@ -7,7 +7,8 @@ the site chat, sign-in. Every route and its JSON shape is in shared/web/openapi/
                                           (UTC days) &limit= (1-100) &cursor= (next page)
     GET  /runs/{id}                       one run's tasks and timeline (updates itself while
                                           the run is in progress; the JSON carries an ETag)
-    GET  /runs/{id}/report                the run's Markdown report
+    GET  /runs/new, POST /runs/new        a start form per workflow; POST starts a run (act)
+    GET  /runs/{id}/report                the report: a page with charts, JSON, or Markdown
     GET  /runs/{id}/artifacts/{name}      report.html, numbers.json, numbers.csv, ...
     GET  /approvals                       decisions waiting, oldest first
     GET  /runs/{id}/approvals/{step}      what approving would do; POST decides it (act)
@@ -75,6 +76,7 @@ from shared.web import (
     run_actions,
     run_pages,
     signin_pages,
+    start_pages,
     support_pages,
 )
 from shared.web.pages import error_page, wants_html
@@ -197,6 +199,7 @@ ROUTES: tuple[Route, ...] = (
     *growth_pages.routes,
     *run_actions.routes,
     *signin_pages.routes,
+    *start_pages.routes,  # before run_pages: /runs/new is not a run's page
     *run_pages.routes,
     *support_pages.routes,
     *kpi_pages.routes,

@@ -82,6 +82,27 @@ def test_a_started_run_appears_and_its_page_updates_live(
     _assert_fits_a_phone(browser, cloud, shots, ["/runs", f"/runs/{run_id}"])
 
 
+def test_a_run_started_from_the_page_is_followed_to_its_report(
+    cloud: LocalCloud, store: FirestoreStore, page: Page, shots: Screenshots
+) -> None:
+    sign_in(page, cloud, "/runs/new?workflow=weekly_gtm")
+    form = page.locator("#start-weekly_gtm")
+    form.get_by_label("Window days").fill("14")
+    form.get_by_label("Note").fill("started from the browser")
+    shots.take(page, "start-form")
+    form.get_by_role("button", name="Start Weekly go-to-market report").click()
+
+    expect(page).to_have_url(re.compile(rf"{re.escape(cloud.status_url)}/runs/weekly_gtm-\w+$"))
+    run_id = page.url.rsplit("/", 1)[1]
+    expect(page.locator("#run-status")).to_have_text("succeeded", timeout=WAIT_MS)
+    run = store.get_run(run_id)
+    assert run is not None and run.params == {"window_days": 14, "note": "started from the browser"}
+    assert run.requested_by == "api"
+    page.get_by_role("link", name="Read the report").click()
+    expect(page.locator("table.headlines")).to_contain_text("Support tickets, last 14 days")
+    shots.take(page, "report")
+
+
 def test_an_approval_given_in_the_browser_lets_the_run_go_on(
     cloud: LocalCloud, store: FirestoreStore, page: Page, shots: Screenshots
 ) -> None:

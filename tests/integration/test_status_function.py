@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import flask
@@ -11,7 +12,9 @@ from shared.adapters.firestore_store import FirestoreStore
 from shared.app.timeline import run_event
 from shared.core.documents import Artifact, RunDoc, TaskDoc
 from shared.core.models import LlmUsage, RunStatus, TaskStatus
+from shared.core.topology import RUN_REQUESTS_TOPIC
 from tests.conftest import Emulators
+from tests.helpers.pubsub import TopicTap
 from tests.helpers.status_client import status_client
 
 pytestmark = pytest.mark.integration
@@ -123,3 +126,31 @@ def test_the_report_is_a_page_with_headlines_charts_and_downloads(
     ]
     assert [s["agent"] for s in as_json["sections"]] == ["finance", "marketing"]
     assert markdown == "# R"
+
+
+def test_the_start_form_refuses_a_bad_value_naming_the_field_and_publishes_nothing(
+    clean_emulators: Emulators,
+) -> None:
+    tap = TopicTap(clean_emulators.project, RUN_REQUESTS_TOPIC)
+    client = status_client()
+    try:
+        form = client.get("/runs/new", headers={"Accept": "text/html"}).get_data(as_text=True)
+        refused = client.post(
+            "/runs/new", data={"workflow": "weekly_gtm", "param.window_days": "seven"}
+        )
+        unknown = client.post("/runs/new", data={"workflow": "weekly_gtm", "param.colour": "red"})
+        started = client.post(
+            "/runs/new",
+            data={"workflow": "growth", "param.platforms": "meta, linkedin", "param.note": ""},
+        )
+        [request] = tap.pull(expected=1)
+        later = tap.pull_now()
+    finally:
+        tap.close()
+
+    assert 'name="param.window_days"' in form and "Start Win-back campaign" in form
+    assert refused.status_code == 400 and "window_days" in refused.get_json()["error"]
+    assert unknown.status_code == 400 and "colour" in unknown.get_json()["error"]
+    assert started.status_code == 202
+    assert json.loads(request.data)["params"] == {"platforms": ["meta", "linkedin"]}
+    assert later == []  # the refused requests published nothing
