@@ -68,6 +68,11 @@ def _short(label: str) -> str:
     return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
 
 
+def nothing_to_chart(title: str, empty: str = "") -> Markup:
+    """The note in place of a chart with nothing above zero, saying which chart it is."""
+    return Markup('<p class="note">{}</p>').format(empty or f"{title}: nothing in this window.")
+
+
 def svg_frame(title: str, height: int, body: list[str]) -> Markup:
     """An SVG element of the chart width, scaled by its viewBox, titled for screen readers."""
     label = escape(title)
@@ -85,10 +90,14 @@ def column_chart(
     *,
     stacked: bool = True,
     fmt: Formatter = plain,
+    empty: str = "",
 ) -> Markup:
-    """Columns per label, the series stacked (or side by side), with a legend and a y axis."""
+    """Columns per label, the series stacked (or side by side), with a legend and a y axis.
+
+    With nothing above zero, a note names what is missing (`empty`, else the chart's title).
+    """
     if not labels or not series or not any(v for s in series for v in s.values):
-        return Markup('<p class="note">Nothing to chart in this window.</p>')
+        return nothing_to_chart(title, empty)
     height, left, right, top, bottom = 240, 56, 8, 28, 34
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     if stacked:
@@ -147,10 +156,11 @@ def bar_chart(
     *,
     fmt: Formatter = plain,
     colour: str = PALETTE[0],
+    empty: str = "",
 ) -> Markup:
     """One horizontal bar per (label, value) row, with the value written after it."""
     if not rows or not any(value for _, value in rows):
-        return Markup('<p class="note">Nothing to chart in this window.</p>')
+        return nothing_to_chart(title, empty)
     row_h, label_w, value_w = 24, 150, 90
     height = row_h * len(rows) + 8
     span = WIDTH - label_w - value_w

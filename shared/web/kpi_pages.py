@@ -19,6 +19,8 @@ from shared.web.responses import json_response
 from shared.web.router import Routes
 from shared.wiring.services import conversations, services, status_records
 
+NO_COST = "No LLM cost in this window (the offline provider and cached answers cost nothing)."
+
 routes = Routes()
 
 
@@ -85,6 +87,7 @@ def _kpi_charts(kpis: Kpis, params: KpiParams) -> dict[str, Markup]:
             labels,
             [Series("cost", [cost.get(d, 0) for d in days])],
             fmt=_money,
+            empty=NO_COST,
         ),
         "tokens_per_day": column_chart(
             "Tokens per day", labels, [Series("tokens", [tokens.get(d, 0) for d in days])]
@@ -98,11 +101,13 @@ def _kpi_charts(kpis: Kpis, params: KpiParams) -> dict[str, Markup]:
             [(r.key, r.cost_usd) for r in technical.usage_by_agent],
             fmt=_money,
             colour="#17803d",
+            empty=NO_COST,
         ),
         "cost_by_provider": bar_chart(
             "Cost by provider (USD)",
             [(r.key, r.cost_usd) for r in technical.usage_by_provider],
             fmt=_money,
             colour="#6941c6",
+            empty=NO_COST,
         ),
     }

@@ -20,7 +20,7 @@ import flask
 from shared.app.run_steps import run_graph
 from shared.app.status_views import RunCursor, RunsParams
 from shared.core.errors import ControlroomError
-from shared.core.models import RunStatus, TaskStatus
+from shared.core.models import LlmUsage, RunStatus, TaskStatus
 from shared.web.graph_svg import draw_run_graph
 from shared.web.pages import SECURITY_HEADERS, error_page, render_html, wants_html
 from shared.web.report_view import build_report_view
@@ -88,6 +88,9 @@ def _run_page(request: flask.Request, as_json: bool, run_id: str) -> flask.Respo
         if (approval := store.get_approval(run_id, name)) is not None
     }
     graph = run_graph(run, all_tasks, approvals)
+    if not run.status.terminal:
+        # The run's totals are written when it ends; until then they roll up from its tasks.
+        run = run.model_copy(update={"usage": LlmUsage.total([t.usage for t in all_tasks])})
     # A campaign has thousands of tasks and events: show the unfinished and failed tasks
     # first and the latest events; the counts say what is left out.
     tasks = sorted(all_tasks, key=lambda t: t.status is TaskStatus.SUCCEEDED)[:MAX_TASKS_SHOWN]

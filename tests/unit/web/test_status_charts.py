@@ -42,4 +42,6 @@ def test_stacked_columns_reach_the_total_and_empty_data_says_so() -> None:
     assert svg.count("<rect") == 3 + 2  # three bars with a value, two legend swatches
     assert ">5</text>" in svg and ">2.5</text>" in svg  # the axis: 3 rounded up, its half
     assert "<title>11-11: failed 1</title>" in svg
-    assert empty == '<p class="note">Nothing to chart in this window.</p>'
+    assert empty == '<p class="note">Runs: nothing in this window.</p>'
+    said = str(column_chart("Cost", ["11-10"], [Series("cost", [0])], empty="<No cost>"))
+    assert said == '<p class="note">&lt;No cost&gt;</p>'  # names what is missing, escaped
