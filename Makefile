@@ -18,7 +18,7 @@ demo: install
 	$(BIN)/controlroom demo $(if $(ONCE),--once,)
 
 eval: install
-	$(BIN)/controlroom support compare kb/eval/messages.jsonl:kb/articles kb/heldout/messages.jsonl:kb/heldout/articles
+	$(BIN)/controlroom support compare kb/eval/messages.jsonl:kb/articles kb/heldout/messages.jsonl:kb/heldout/articles kb/heldout2/messages.jsonl:kb/heldout2/articles
 
 topology: install
 	$(BIN)/controlroom topology
