@@ -22,22 +22,27 @@ def test_the_training_messages_cover_every_intent_and_several_shops() -> None:
     assert len(shops) >= 6 and len({m["id"] for m in messages}) == len(messages)
 
 
-def test_a_shop_left_out_of_training_is_classified_better_than_by_keywords() -> None:
+def _fitted_without(shop: str) -> tuple[IntentModel, list[dict[str, object]]]:
+    """The model fitted on every training shop but `shop`, and that shop's messages."""
     messages = load_training()
     embedder = WordLlamaEmbedder()
 
     def embed(texts: list[str]) -> np.ndarray:
         return np.asarray(embedder.embed_documents(texts))
 
-    shop = sorted({str(m["shop"]) for m in messages})[0]
     train = [m for m in messages if m["shop"] != shop]
-    test = [m for m in messages if m["shop"] == shop]
     model = IntentModel.fit(
         [str(m["message"]) for m in train],
         [str(m["intent"]) for m in train],
         [bool(m["negative"]) for m in train],
         embed,  # type: ignore[arg-type]
     )
+    return model, [m for m in messages if m["shop"] == shop]
+
+
+def test_a_shop_left_out_of_training_is_classified_better_than_by_keywords() -> None:
+    shop = sorted({str(m["shop"]) for m in load_training()})[0]
+    model, test = _fitted_without(shop)
     by_model = sum(model.guess(str(m["message"])).intent == m["intent"] for m in test)
     by_rules = sum(classify_message(str(m["message"])).intent == m["intent"] for m in test)
 
@@ -90,22 +95,9 @@ def test_words_that_only_look_like_harm_are_not_urgent(message: str) -> None:
 
 def test_every_shop_left_out_in_turn_is_classified_from_the_others() -> None:
     # The figure the module's docstring reports: the model never sees the shop it is scored on.
-    messages = load_training()
-    embedder = WordLlamaEmbedder()
-
-    def embed(texts: list[str]) -> np.ndarray:
-        return np.asarray(embedder.embed_documents(texts))
-
     scores = []
-    for shop in sorted({str(m["shop"]) for m in messages}):
-        train = [m for m in messages if m["shop"] != shop]
-        test = [m for m in messages if m["shop"] == shop]
-        model = IntentModel.fit(
-            [str(m["message"]) for m in train],
-            [str(m["intent"]) for m in train],
-            [bool(m["negative"]) for m in train],
-            embed,  # type: ignore[arg-type]
-        )
+    for shop in sorted({str(m["shop"]) for m in load_training()}):
+        model, test = _fitted_without(shop)
         right = sum(model.guess(str(m["message"])).intent == m["intent"] for m in test)
         scores.append(right / len(test))
 
