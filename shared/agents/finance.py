@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
@@ -45,6 +46,12 @@ def analyse(dataset: Dataset, params: dict[str, Any]) -> FinanceAgentReport:
     return FinanceAgentReport(revenue=revenue_by_month(dataset), kpis=kpis, forecast=forecast)
 
 
+def _month_name(key: str) -> str:
+    """"2026-10" -> "October 2026"."""
+    year, month = (int(part) for part in key.split("-")[:2])
+    return date(year, month, 1).strftime("%B %Y")
+
+
 def facts(agent_report: FinanceAgentReport) -> dict[str, Any]:
     """The figures the prose may mention, and nothing else."""
     report, kpis, forecast = agent_report.revenue, agent_report.kpis, agent_report.forecast
@@ -56,13 +63,16 @@ def facts(agent_report: FinanceAgentReport) -> dict[str, Any]:
         "nrr": kpis.net_revenue_retention_latest_month,
         "ltv_to_cac": kpis.unit_economics.ltv_to_cac,
         "payback_months": kpis.unit_economics.payback_months,
-        "forecast_period": next_point.period if next_point else None,
+        "forecast_period": _month_name(next_point.period) if next_point else None,
         "forecast_mean_cents": round(next_point.mean) if next_point else None,
         "forecast_lower_cents": round(next_point.lower) if next_point else None,
         "forecast_upper_cents": round(next_point.upper) if next_point else None,
         "forecast_model": forecast.model if forecast else None,
         "forecast_beats_baseline": backtest.beats_baseline if backtest else None,
-        "latest_month": latest.month if latest else None,
+        "latest_month": _month_name(latest.month) if latest else None,
+        # The period said plainly: the data's last day, and so the last complete month.
+        "data_end": f"{report.as_of.day} {report.as_of:%B %Y}",
+        "forecast_baseline": backtest.baseline if backtest else None,
         "latest_revenue_cents": latest.revenue_cents if latest else None,
         "latest_orders": latest.order_count if latest else 0,
         "latest_growth": report.latest_complete_month_growth,

@@ -48,8 +48,9 @@ def test_agent_output_has_prose_report_and_offline_mark(agent: str) -> None:
     drafts = {"drafts"} if agent == "marketing" else set()
     assert set(outcome.output) == {"summary", "headline", "report", "offline", "versions", *drafts}
     version = 2 if agent in ("finance", "insights", "marketing") else 1
+    prompts = 3 if agent == "finance" else version  # finance's prose says its period (v3)
     assert outcome.output["versions"] == {
-        "prompts": f"{agent}/v{version} (bundled)",
+        "prompts": f"{agent}/v{prompts} (bundled)",
         "policy": f"{agent}/v{version} (bundled)",
     }
     assert outcome.output["summary"].strip() != ""
@@ -70,7 +71,9 @@ def test_finance_summary_quotes_the_computed_figures() -> None:
     outcome = run_agent(task_for("finance"), data=SAMPLE)
 
     summary = outcome.output["summary"]
-    assert "2026-10" in summary
+    # The period said plainly: the data's last day and the last complete month, by name.
+    assert summary.startswith("The data runs to 16 November 2026, so October 2026 is the last")
+    assert "did not beat the naive (last value) baseline" in summary  # named as computed
     assert "€14,994.85" in summary
     assert "+24.3%" in summary
     assert outcome.output["headline"] == "revenue €14,994.85 (+24.3% MoM)"
