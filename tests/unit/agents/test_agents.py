@@ -48,7 +48,8 @@ def test_agent_output_has_prose_report_and_offline_mark(agent: str) -> None:
     drafts = {"drafts"} if agent == "marketing" else set()
     assert set(outcome.output) == {"summary", "headline", "report", "offline", "versions", *drafts}
     version = 2 if agent in ("finance", "insights", "marketing") else 1
-    prompts = 3 if agent == "finance" else version  # finance's prose says its period (v3)
+    # v3: finance says its period; marketing's budget move is a suggestion, not a proposal.
+    prompts = 3 if agent in ("finance", "marketing") else version
     assert outcome.output["versions"] == {
         "prompts": f"{agent}/v{prompts} (bundled)",
         "policy": f"{agent}/v{version} (bundled)",
@@ -89,6 +90,8 @@ def test_marketing_headline_names_the_best_channel() -> None:
     assert outcome.output["report"]["acquisition"]["best_channel"] == "email"
     assert outcome.output["report"]["budget_shift"]["to_channel"] == "email"
     assert "move €876.17 from social to email" in outcome.output["summary"]
+    assert "proposal" not in outcome.output["summary"].lower()  # nothing here approves it
+    assert "This report changes no budget" in outcome.output["summary"]
     assert "move budget towards email" in outcome.output["summary"]
 
 
