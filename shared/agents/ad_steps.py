@@ -16,6 +16,7 @@ from typing import Any
 from shared.ads.models import Audience, BudgetChange, CampaignDraft, Platform, PublishedCampaign
 from shared.ads.planning import AdCopy, AdPolicy, draft_campaign, review_budgets, split_budget
 from shared.agents.steps import StepContext, drafts_request, usage_of
+from shared.core.copy_check import copy_problems
 from shared.core.documents import EffectRecord
 from shared.core.effects import perform_once
 from shared.core.errors import PermanentError
@@ -39,6 +40,9 @@ def _platform(ctx: StepContext, name: str) -> Any:
     return platforms[name]
 
 
+DEFAULT_ANGLE = "finding the right fit"
+
+
 def draft_campaigns(task: AgentTask, ctx: StepContext) -> AgentOutcome:
     """One platform's campaigns, one per audience with a budget share, each with A/B ads."""
     platform: Platform = task.params["platform"]
@@ -52,26 +56,45 @@ def draft_campaigns(task: AgentTask, ctx: StepContext) -> AgentOutcome:
         if budget_platform != platform:
             continue
         audience = audiences[segment]
-        top_items = list(audience.get("top_items") or [])
+        # Item ids as words ("pro-plan" -> "pro plan"): the ad names what people looked at.
+        top_items = [
+            str(item).replace("-", " ").replace("_", " ")
+            for item in audience.get("top_items") or []
+        ]
+        # The words come from what the audience wants and what they look at; how they were
+        # selected (the rule, the segment's name) and how many they are stay out of the copy.
         facts = {
-            "segment": segment,
-            "segment_title": audience.get("title") or segment,
-            "size": int(audience["size"]),
-            "behaviour": audience.get("description") or audience.get("title") or segment,
+            "angle": audience.get("ad_angle") or DEFAULT_ANGLE,
             "top_items": ", ".join(top_items) or "none yet",
-            "top_item": top_items[0] if top_items else "our most popular plans",
+            "top_item": top_items[0] if top_items else "",
             "brief": task.params.get("brief") or "none",
         }
         request = drafts_request(settings, facts, agent="ads")
         copy, completion = ctx.llm().structured(request, AdCopy)
         completions.append(completion)
+        internal = [
+            segment,
+            str(audience.get("title") or ""),
+            str(audience.get("description") or ""),
+        ]
+        problems = [
+            f"{field}: {problem}"
+            for field, text in copy.model_dump().items()
+            for problem in copy_problems(str(text), internal)
+        ]
+        if problems:
+            raise PermanentError(
+                f"the {platform} ad for {segment} fails the copy check: {'; '.join(problems)}"
+            )
         drafts.append(
             draft_campaign(
                 run_id=task.run_id,
                 platform=platform,
                 audience=Audience(
                     segment=segment,
-                    description=str(facts["behaviour"]),
+                    description=str(
+                        audience.get("description") or audience.get("title") or segment
+                    ),
                     size=int(audience["size"]),
                 ),
                 daily_budget_cents=cents,

@@ -47,7 +47,7 @@ def analyse(dataset: Dataset, params: dict[str, Any]) -> FinanceAgentReport:
 
 
 def _month_name(key: str) -> str:
-    """"2026-10" -> "October 2026"."""
+    """ "2026-10" -> "October 2026"."""
     year, month = (int(part) for part in key.split("-")[:2])
     return date(year, month, 1).strftime("%B %Y")
 

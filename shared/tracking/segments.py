@@ -148,6 +148,9 @@ class SegmentDefinition(_Rule):
     name: str = Field(pattern=SEGMENT_NAME)
     title: str = Field(min_length=1)
     description: str = ""
+    # What the people in it want, in words a customer reads ("choosing a plan"): ads are
+    # written from it, never from the rule or the title.
+    ad_angle: str = Field(default="", max_length=40)
     rule: Rule
     on_enter: WorkflowOnEnter | None = None
 

@@ -119,6 +119,7 @@ def audiences(history: RunHistory) -> list[dict[str, Any]]:
                 "segment": name,
                 "title": definition.title if definition else name,
                 "description": definition.description if definition else "",
+                "ad_angle": definition.ad_angle if definition else "",
                 "size": int(size),
             }
         )

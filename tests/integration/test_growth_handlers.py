@@ -21,6 +21,7 @@ from shared.agents import ad_steps as ads
 from shared.agents import lead_steps as leads
 from shared.agents.steps import StepContext
 from shared.core.agent_settings import resolve_agent_settings
+from shared.core.errors import PermanentError
 from shared.core.messages import AgentTask
 from shared.leads.firestore import LEADS, FirestoreLeads
 from shared.leads.ports import LeadPorts
@@ -135,6 +136,10 @@ def test_an_approved_campaign_is_created_once_even_across_a_crash_and_a_redelive
     assert [c.audience.segment for c in campaigns] == ["engaged-shoppers", "pricing-intent"]
     assert sum(c.daily_budget_cents for c in campaigns) == 4500  # 15,000 x 0.3 (meta)
     assert list(twin.stream()) == []  # drafting publishes nothing
+    words = " ".join(
+        f"{a.headline} {a.body}" for c in campaigns for a in c.creatives
+    )  # fmt: skip
+    assert "Pricing" not in words and "Shoppers" not in words and "30" not in words
 
     first = campaigns[1]
     publish = task("publish", f"publish-{first.campaign_key}", "ads",
@@ -151,6 +156,20 @@ def test_an_approved_campaign_is_created_once_even_across_a_crash_and_a_redelive
     record = FirestoreAdCampaigns(store.client.project, client=store.client).get(first.campaign_key)
     assert record is not None and record["status"] == "published"
     assert record["external_id"] == created[0]["external_id"]
+
+
+def test_ad_copy_that_shows_how_the_audience_was_chosen_fails_the_step(
+    store: FirestoreStore,
+) -> None:
+    ctx = context(store, CountingEnricher())
+    rule = "viewed pricing twice in 7 days"
+    audiences = [{"segment": "pricing-intent", "title": rule, "ad_angle": rule, "size": 30}]
+
+    with pytest.raises(PermanentError, match="fails the copy check: headline_a: how the audience"):
+        ads.draft_campaigns(
+            task("draft", "draft-meta", "ads", platform="meta", audiences=audiences), ctx
+        )
+    assert list(store.client.collection(TWIN_CAMPAIGNS).stream()) == []
 
 
 def test_performance_is_pulled_judged_and_an_approved_budget_is_set_once(
