@@ -136,7 +136,8 @@ class Settings(BaseSettings):
     # Email (win-back campaigns): "smtp" (a local sink in the local cloud), "sendgrid",
     # "mailgun" or "ses"; the provider's credentials below must be set for the chosen one.
     email_provider: Literal["smtp", "sendgrid", "mailgun", "ses"] = "smtp"
-    email_from: str = "Controlroom <hello@controlroom.local>"
+    # The sample shop's own name: the sender matches the emails' signature ("The Northwind team").
+    email_from: str = "Northwind Goods <hello@northwind.example>"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=2525, ge=1, le=65535)
     smtp_username: str | None = None
