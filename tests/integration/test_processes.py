@@ -50,9 +50,12 @@ def test_an_interrupted_owner_leaves_no_emulator_behind(
 ) -> None:
     script = textwrap.dedent(
         f"""
-        import sys, time
+        import signal, sys, time
         from pathlib import Path
         from emulators.gcloud import start_pubsub
+        # Ctrl-C as in a terminal: a test session started in the background (`make test &`)
+        # hands its children SIGINT ignored, and the owner would sleep through it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         emulator = start_pubsub("controlroom-proc", Path({str(tmp_path)!r}))
         print(emulator.process.popen.pid, flush=True)
         time.sleep(120)
@@ -68,7 +71,7 @@ def test_an_interrupted_owner_leaves_no_emulator_behind(
         owner.send_signal(sig)
         # The owner's own stop may take up to ~16 s (3 s of SIGTERM grace, then SIGKILL and
         # reaping); on a loaded machine its interpreter teardown adds to that.
-        owner.wait(timeout=90)
+        owner.wait(timeout=60)
 
     wait_for(
         lambda: group_members(pgid) == [], 30, f"the emulator group to be gone after {sig.name}"

@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from shared.adapters.firestore_store import FirestoreStore
-from shared.core.agent_settings import bundled_agents, bundled_policy, resolve_agent_settings
+from shared.core.agent_settings import (
+    bundled_agents,
+    bundled_policy,
+    bundled_prompts,
+    resolve_agent_settings,
+)
 from tests.conftest import Emulators
 from tests.helpers.status_client import (
     BROWSER,
@@ -133,7 +138,8 @@ def test_an_edit_creates_a_new_version_that_agents_run_with(store: FirestoreStor
 def test_a_broken_edit_is_refused_and_saves_nothing(
     store: FirestoreStore, kind: str, fields: dict[str, object], status: int, message: str
 ) -> None:
-    base = {"base_version": 2}  # both bundled finance files are at version 2
+    bundled = bundled_prompts("finance") if kind == "prompts" else bundled_policy("finance")
+    base = {"base_version": bundled.version}  # the version the editor saw
     response = status_client(ALICE).post(f"/api/agents/finance/{kind}", json={**base, **fields})
 
     assert response.status_code == status
@@ -172,7 +178,8 @@ def test_a_person_edits_prompts_in_the_form_and_sees_the_history(store: Firestor
     settings = resolve_agent_settings("finance", store)
     assert settings.prompts.headline == headline
     assert settings.prompts.system == "You are the CFO.\nBe brief."  # browser newlines
-    assert settings.versions()["prompts"] == "finance/v3 (override)"
-    assert "prompts v3 by <strong>alice</strong>" in after and ": shorter" in after
+    edited = bundled_prompts("finance").version + 1
+    assert settings.versions()["prompts"] == f"finance/v{edited} (override)"
+    assert f"prompts v{edited} by <strong>alice</strong>" in after and ": shorter" in after
     assert "+headline: Revenue &lt;b&gt;" in after  # the diff, escaped
-    assert 'name="base_version" value="3"' in after
+    assert f'name="base_version" value="{edited}"' in after
