@@ -456,13 +456,17 @@ class FirestoreStore(FirestoreEffects):
         return snap.to_dict() if snap.exists else None
 
     def record_stripe_event(self, event: StripeEvent, now: datetime) -> bool:
-        """stripe_events/{id}: stored once; False when it was stored before."""
+        """stripe_events/{id}: stored once; True until it is marked published."""
         ref = self.client.collection("stripe_events").document(event.id)
         try:
-            ref.create({**event.model_dump(), "received_at": now})
+            ref.create({**event.model_dump(), "received_at": now, "published": False})
         except gexc.AlreadyExists:
-            return False
+            return not ref.get().get("published")
         return True
+
+    def mark_stripe_event_published(self, event_id: str) -> None:
+        """stripe_events/{id}.published = True."""
+        self.client.collection("stripe_events").document(event_id).update({"published": True})
 
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         """Store the record; if the key was used already return that earlier record."""

@@ -52,9 +52,16 @@ def ingest_support_webhook(
 def ingest_stripe_webhook(
     payload: Any, *, store: Store, bus: Bus, clock: Callable[[], datetime]
 ) -> WebhookOutcome:
-    """Store a Stripe event once and publish it for the workflows."""
+    """Store a Stripe event once and publish it for the workflows.
+
+    The event is marked published only after the bus has it, so a publish that fails
+    (the webhook answers 5xx and Stripe redelivers) is published on the redelivery. A
+    publish that succeeded but whose mark was lost is published twice; the billing
+    workflow's run id comes from the event id, so the second start changes nothing.
+    """
     event = parse_stripe_event(payload)
     if not store.record_stripe_event(event, clock()):
         return WebhookOutcome(accepted=0, duplicates=1)
     bus.publish(BILLING_EVENTS_TOPIC, BillingEvent(event=event))
+    store.mark_stripe_event_published(event.id)
     return WebhookOutcome(accepted=1, duplicates=0)

@@ -184,7 +184,15 @@ class Store(EffectLedger, Protocol):
         ...
 
     def record_stripe_event(self, event: StripeEvent, now: datetime) -> bool:
-        """Store a Stripe event once; False when it was stored before."""
+        """Store a Stripe event once; True while it still has to be published.
+
+        False only once `mark_stripe_event_published` has run for it: an event stored
+        whose publish then failed is published again when Stripe redelivers it.
+        """
+        ...
+
+    def mark_stripe_event_published(self, event_id: str) -> None:
+        """Note that a stored Stripe event reached the bus."""
         ...
 
     def reserve_idempotency_key(self, record: IdempotencyRecord) -> IdempotencyRecord | None:

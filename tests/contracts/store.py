@@ -838,7 +838,9 @@ class StoreContract:
 
     # --- Stripe events and idempotency keys ---------------------------------------------
 
-    def test_record_stripe_event_stores_each_event_once(self, store: Store) -> None:
+    def test_a_stripe_event_is_due_for_publishing_until_it_is_marked_published(
+        self, store: Store
+    ) -> None:
         event = StripeEvent(
             id="evt_1",
             type="customer.subscription.deleted",
@@ -849,7 +851,9 @@ class StoreContract:
         )
 
         assert store.record_stripe_event(event, NOW) is True
-        assert store.record_stripe_event(event, at(minutes=1)) is False
+        assert store.record_stripe_event(event, at(minutes=1)) is True  # publish never confirmed
+        store.mark_stripe_event_published(event.id)
+        assert store.record_stripe_event(event, at(minutes=2)) is False
         assert store.record_stripe_event(event.model_copy(update={"id": "evt_2"}), NOW) is True
 
     def test_reserve_idempotency_key_keeps_the_first_record(self, store: Store) -> None:

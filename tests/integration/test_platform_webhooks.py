@@ -11,9 +11,14 @@ from pathlib import Path
 
 import flask
 import pytest
+from google.api_core.exceptions import ServiceUnavailable
 
 from shared.adapters.firestore_conversations import FirestoreConversations
-from shared.core.messages import SupportMessage
+from shared.adapters.firestore_store import FirestoreStore
+from shared.adapters.pubsub_bus import PubSubBus
+from shared.app.ingest_webhook import WebhookOutcome, ingest_stripe_webhook
+from shared.core.messages import BillingEvent, SupportMessage
+from shared.core.models import Message, utcnow
 from shared.core.topology import BILLING_EVENTS_TOPIC, SUPPORT_MESSAGES_TOPIC
 from shared.security.signatures import sign_generic
 from tests.conftest import WEBHOOK_SECRETS, Emulators
@@ -155,3 +160,42 @@ def test_a_stripe_cancellation_is_stored_once_and_published_for_the_workflows(
     assert again.get_json() == {"accepted": 0, "duplicates": 1}
     event = json.loads(published.data)["event"]
     assert event["type"] == "customer.subscription.deleted" and event["is_churn_signal"] is True
+
+
+class _PublishFailsOnce:
+    """The real bus, except that its first publish fails as a broker outage would."""
+
+    def __init__(self, bus: PubSubBus) -> None:
+        self.bus = bus
+        self.failed = False
+
+    def publish(self, topic: str, message: Message, **attributes: str) -> str:
+        if not self.failed:
+            self.failed = True
+            raise ServiceUnavailable("the broker is unreachable")
+        return self.bus.publish(topic, message, **attributes)
+
+
+def test_a_stripe_event_whose_publish_failed_is_published_when_stripe_redelivers_it(
+    clean_emulators: Emulators,
+) -> None:
+    """Stored but not published: Stripe's retry must publish it, not be told 'duplicate'."""
+    payload = json.loads((PAYLOADS / "stripe_customer_subscription_deleted.json").read_bytes())
+    store = FirestoreStore(clean_emulators.project)
+    bus = _PublishFailsOnce(PubSubBus(clean_emulators.project))
+    tap = TopicTap(clean_emulators.project, BILLING_EVENTS_TOPIC)
+    try:
+        with pytest.raises(ServiceUnavailable):
+            ingest_stripe_webhook(payload, store=store, bus=bus, clock=utcnow)
+        redelivered = ingest_stripe_webhook(payload, store=store, bus=bus, clock=utcnow)
+        again = ingest_stripe_webhook(payload, store=store, bus=bus, clock=utcnow)
+        published = tap.pull(expected=2, timeout_s=5)
+    finally:
+        tap.close()
+
+    assert redelivered == WebhookOutcome(accepted=1, duplicates=0)
+    assert again == WebhookOutcome(accepted=0, duplicates=1)
+    # One publish, so one win-back run: the run id derives from the event id.
+    assert [BillingEvent.model_validate_json(m.data).event.id for m in published] == [
+        payload["id"]
+    ]
