@@ -1,20 +1,56 @@
 """One way every HTTP function reads a request body: the declared size first (413 before a
 byte is read), then the content type (415), then at most one byte over the limit whatever
 Content-Length claimed or when the body is chunked (413), then JSON that must be an object
-(400)."""
+(400).
+
+`answer_within_cap` wraps a whole function: no read of the body, ours or the framework's,
+goes past the function's cap, even for a chunked body that announces no size.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import flask
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.core.errors import (
     InvalidRequestError,
     PayloadTooLargeError,
+    PermanentError,
     UnsupportedMediaTypeError,
 )
+
+
+def answer_within_cap(
+    request: flask.Request,
+    cap: int,
+    route: Callable[[], flask.Response],
+    refuse: Callable[[PermanentError], flask.Response],
+) -> flask.Response:
+    """`route()`'s answer, reading at most `cap` bytes of the body; over it, `refuse`'s 413.
+
+    Flask's per-request `max_content_length` makes every read of the body (a form, the raw
+    bytes, the stream) stop at the cap. functions-framework reads the whole request after a
+    response that is not streamed (so the client is not cut off while still sending), which
+    would hold a 20 MB chunked body in memory: the rest is read here within the cap, and a
+    413 is answered streamed, which the framework leaves unread (gunicorn discards the rest
+    as it arrives, holding none of it).
+    """
+    request.max_content_length = cap
+    try:
+        response = route()
+        if response.status_code != 413:
+            request.get_data(cache=True)  # what the framework reads next, within the cap
+    except RequestEntityTooLarge:
+        response = refuse(PayloadTooLargeError(f"body larger than {cap} bytes"))
+    if response.status_code != 413:
+        return response
+    return flask.Response(
+        iter([response.get_data()]), status=response.status_code, headers=response.headers
+    )
 
 
 def check_declared_size(request: flask.Request, limit: int) -> None:
@@ -33,7 +69,10 @@ def read_json_body(request: flask.Request, limit: int) -> bytes:
 
 def read_bounded(request: flask.Request, limit: int) -> bytes:
     """The body, read from the stream at most one byte over `limit`."""
-    body = request.stream.read(limit + 1)
+    try:
+        body = request.stream.read(limit + 1)
+    except RequestEntityTooLarge as exc:  # over the function's cap, which is above `limit`
+        raise PayloadTooLargeError(f"body larger than {limit} bytes") from exc
     if len(body) > limit:
         raise PayloadTooLargeError(f"body larger than {limit} bytes")
     return body

@@ -9,6 +9,7 @@ from typing import Any
 
 import flask
 import jinja2
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.core.errors import (
     PayloadTooLargeError,
@@ -117,7 +118,10 @@ def body_fields(request: flask.Request, limit: int, forms: bool = True) -> dict[
     """
     check_declared_size(request, limit)
     # Read whole and cached: the anti-forgery check may have parsed the form already.
-    raw = request.get_data(cache=True)
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge as exc:  # over the function's cap, which is above `limit`
+        raise PayloadTooLargeError(f"body larger than {limit} bytes") from exc
     if len(raw) > limit:
         raise PayloadTooLargeError(f"body larger than {limit} bytes")
     if request.mimetype == "application/json":

@@ -79,6 +79,7 @@ from shared.web import (
     start_pages,
     support_pages,
 )
+from shared.web.bodies import answer_within_cap
 from shared.web.pages import error_page, wants_html
 from shared.web.responses import error_response as _json_error
 from shared.web.responses import json_response
@@ -87,14 +88,32 @@ from shared.wiring.services import services
 
 logger = logging.getLogger(__name__)
 
+# No body the status function reads is larger (a form's anti-forgery check reads up to this).
+MAX_REQUEST_BODY_BYTES = access.MAX_CSRF_FORM_BYTES
+
 
 # --- routing ---------------------------------------------------------------------------
 
 
 def handle_status_request(request: flask.Request) -> flask.Response:
     """Route one request; permanent errors become 4xx with a message."""
+    as_json = _is_api(request)
+    return answer_within_cap(
+        request,
+        MAX_REQUEST_BODY_BYTES,
+        lambda: _dispatch(request),
+        lambda exc: _rejection(request, as_json, exc),
+    )
+
+
+def _is_api(request: flask.Request) -> bool:
     path = request.path.rstrip("/") or "/"
-    as_json = path == "/api" or path.startswith("/api/")
+    return path == "/api" or path.startswith("/api/")
+
+
+def _dispatch(request: flask.Request) -> flask.Response:
+    path = request.path.rstrip("/") or "/"
+    as_json = _is_api(request)
     if as_json:
         path = path.removeprefix("/api") or "/"
     method = "GET" if request.method == "HEAD" else request.method

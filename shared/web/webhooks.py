@@ -31,7 +31,7 @@ from shared.core.models import utcnow
 from shared.security.ratelimit import CallerLimits, caller_address, caller_limits
 from shared.security.signatures import linkedin_challenge_response, verify_webhook
 from shared.security.tokens import API_TOKEN_NAME, Principal, require_bearer
-from shared.web.bodies import json_object, read_json_body
+from shared.web.bodies import answer_within_cap, json_object, read_json_body
 from shared.web.cors import preflight_response, with_cors
 from shared.web.responses import error_response, json_response
 from shared.wiring.services import conversations, services
@@ -39,12 +39,20 @@ from shared.wiring.services import conversations, services
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# No body the webhooks function reads is larger (a tracking batch is the largest).
+MAX_REQUEST_BODY_BYTES = 512 * 1024
 PLATFORMS = ("tiktok", "linkedin", "zendesk", "stripe", "generic")
 SNIPPET_PATH = "/v1/controlroom.js"
 
 
 def handle_webhook_request(request: flask.Request) -> flask.Response:
     """Route one request to its handler and map permanent errors to 4xx."""
+    return answer_within_cap(
+        request, MAX_REQUEST_BODY_BYTES, lambda: _answer(request), error_response
+    )
+
+
+def _answer(request: flask.Request) -> flask.Response:
     path = request.path.rstrip("/")
     if path.startswith("/v1/") and path != "/v1/runs":
         # The tracking API is called from browsers on other sites (the snippet): CORS.
