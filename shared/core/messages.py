@@ -7,6 +7,7 @@ below is the complete registry: the envelope decoder and the topology drift test
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
@@ -115,11 +116,17 @@ def _int_to_str(value: object) -> object:
     return value
 
 
-def _no_slash(value: str) -> str:
+def _addressable(value: str) -> str:
     # Ids become parts of Firestore document ids (platform:id) and of status page paths, where
-    # "/" separates segments: an id with one could be neither stored nor addressed.
+    # "/" separates segments: an id with one could be neither stored nor addressed. A control
+    # character (a NUL, a newline, DEL, C1) would be stored inside the id, unreadable in a page
+    # or a log line and different from the id a person types: refused, never stripped, so
+    # two ids never fold into one. Message text keeps whatever the customer wrote.
     if "/" in value:
         raise ValueError("must not contain '/'")
+    control = next((c for c in value if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        raise ValueError(f"must not contain control characters (found U+{ord(control):04X})")
     return value
 
 
@@ -127,7 +134,7 @@ Id = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS),
     BeforeValidator(_int_to_str),
-    AfterValidator(_no_slash),
+    AfterValidator(_addressable),
 ]
 
 

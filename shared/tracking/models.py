@@ -61,11 +61,11 @@ def _document_id(value: str) -> str:
 # A Firestore document id: no slash or control character, not "."/"..", not __reserved__.
 Identifier = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=256, pattern=r"^[^/\x00-\x1f]+$"),
+    StringConstraints(min_length=1, max_length=256, pattern=r"^[^/\x00-\x1f\x7f-\x9f]+$"),
     AfterValidator(_document_id),
 ]
 EventName = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")
 ]
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_json_document)]

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.integration
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "unit" / "payloads" / "webhooks"
 GENERIC = (PAYLOADS / "generic_message.json").read_bytes()
+NUL_IN_ID = json.dumps({**json.loads(GENERIC), "conversation_id": "conv\u00001"}).encode()
 
 
 @pytest.fixture
@@ -92,6 +93,7 @@ def test_a_signed_message_is_stored_once_and_handed_to_the_support_agent(
         (lambda: _signed(b"x" * 70_000), b"x" * 70_000, 413, "larger than"),
         (lambda: _signed(b'{"message_id": "m1"}'), b'{"message_id": "m1"}', 400, "conversation_id"),
         (lambda: _signed(b"[1, 2]"), b"[1, 2]", 400, "JSON object"),
+        (lambda: _signed(NUL_IN_ID), NUL_IN_ID, 400, "conversation_id: Value error, must not"),
     ],
     ids=[
         "unsigned",
@@ -101,6 +103,7 @@ def test_a_signed_message_is_stored_once_and_handed_to_the_support_agent(
         "too-large",
         "no-conversation",
         "array",
+        "nul-in-id",
     ],
 )
 def test_a_rejected_webhook_says_why_and_stores_nothing(
@@ -196,6 +199,4 @@ def test_a_stripe_event_whose_publish_failed_is_published_when_stripe_redelivers
     assert redelivered == WebhookOutcome(accepted=1, duplicates=0)
     assert again == WebhookOutcome(accepted=0, duplicates=1)
     # One publish, so one win-back run: the run id derives from the event id.
-    assert [BillingEvent.model_validate_json(m.data).event.id for m in published] == [
-        payload["id"]
-    ]
+    assert [BillingEvent.model_validate_json(m.data).event.id for m in published] == [payload["id"]]

@@ -399,6 +399,35 @@ def test_schema_errors_name_the_field(
     assert message.startswith(expected), message
 
 
+@pytest.mark.parametrize("control", ["\x00", "\n", "\x7f", "\x85", "\x1b"])
+@pytest.mark.parametrize(
+    ("parser", "payload", "field"),
+    [
+        (parse_generic, lambda c: {**fixture("generic_message"), "conversation_id": f"c{c}1"},
+         "conversation_id"),
+        (parse_generic, lambda c: {**fixture("generic_message"), "message_id": f"m{c}1"},
+         "message_id"),
+        (parse_generic, lambda c: {**fixture("generic_message"), "user": {"id": f"u{c}1"}},
+         "user.id"),
+        (parse_zendesk, lambda c: zendesk_comment(id=f"zd{c}1"), "id"),
+    ],
+)  # fmt: skip
+def test_an_id_with_a_control_character_is_refused_naming_the_field(
+    parser: Parser, payload: Callable[[str], dict[str, Any]], field: str, control: str
+) -> None:
+    message = invalid(parser, payload(control))
+
+    assert field in message and "control characters" in message, message
+
+
+def test_message_text_keeps_the_control_characters_the_customer_sent() -> None:
+    text = "line one\nline two\x00\x7f end"
+
+    (message,) = parse_generic({**fixture("generic_message"), "text": text})
+
+    assert message.text == text
+
+
 def test_invalid_payload_is_a_bad_request() -> None:
     with pytest.raises(InvalidRequestError) as caught:
         parse_generic({})
