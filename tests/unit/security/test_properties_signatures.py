@@ -57,7 +57,7 @@ def sign_zendesk(body: bytes, secret: str, timestamp: str) -> Headers:
 
 
 def sign_linkedin(body: bytes, secret: str, timestamp: str) -> Headers:
-    return {LINKEDIN_SIGNATURE_HEADER: "hmacsha256=" + _hmac(secret, body).hex()}
+    return {LINKEDIN_SIGNATURE_HEADER: _hmac(secret, b"hmacsha256=" + body).hex()}
 
 
 def sign_generic(body: bytes, secret: str, timestamp: str) -> Headers:
@@ -84,7 +84,7 @@ HEADER_NAMES = [
 ]
 
 secrets = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40)
-bodies = st.binary(max_size=300).filter(lambda body: not body.startswith(b"hmacsha256="))
+bodies = st.binary(max_size=300)
 # Unix seconds the verifiers take: up to 10 digits.
 unix_seconds = st.integers(min_value=0, max_value=9_999_999_999)
 in_window = st.integers(min_value=-WINDOW_S, max_value=WINDOW_S)

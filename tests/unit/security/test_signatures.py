@@ -427,13 +427,27 @@ def test_tiktok_malformed_header(header: str, message: str) -> None:
 # --- LinkedIn -------------------------------------------------------------------------
 
 
-def test_linkedin_accepts_the_prefixed_header_reading_too() -> None:
+def test_linkedin_accepts_only_the_documented_signature() -> None:
     body = (PAYLOADS / "linkedin_organization_social_action_notifications.json").read_bytes()
-    literal = hmac_sha256(SECRET, b"hmacsha256=" + body).hex()
-    plain = hmac_sha256(SECRET, body).hex()
+    documented = hmac_sha256(SECRET, b"hmacsha256=" + body).hex()
+    over_the_body_alone = hmac_sha256(SECRET, body).hex()
 
-    for header in (literal, f"hmacsha256={literal}", f"hmacsha256={plain}", plain.upper()):
-        assert passes(verify_linkedin, {"X-LI-Signature": header}, body)
+    assert passes(verify_linkedin, {"X-LI-Signature": documented}, body)
+    assert passes(verify_linkedin, {"X-LI-Signature": documented.upper()}, body)
+    refused = [
+        rejection(verify_linkedin, {"X-LI-Signature": header}, body)
+        for header in (
+            over_the_body_alone,
+            f"hmacsha256={documented}",
+            f"hmacsha256={over_the_body_alone}",
+        )
+    ]
+    assert [type(error) for error in refused] == [
+        SignatureMismatchError,
+        MalformedSignatureError,
+        MalformedSignatureError,
+    ]
+    assert "prefix" in str(refused[1])
 
 
 def test_linkedin_signs_no_timestamp_so_age_is_not_checked() -> None:
@@ -448,9 +462,9 @@ def test_linkedin_signs_no_timestamp_so_age_is_not_checked() -> None:
 @pytest.mark.parametrize(
     ("header", "body", "message"),
     [
-        ("hmacsha256=abc", b"{}", "X-LI-Signature header is not a 64-character hex HMAC-SHA256"),
+        ("hmacsha256=abc", b"{}", "carries a 'hmacsha256=' prefix"),
         ("sha256=" + "0" * 64, b"{}", "X-LI-Signature header is not a 64-character hex"),
-        ("0" * 64, b"hmacsha256={}", "LinkedIn notifications are JSON"),
+        ("abc", b"{}", "X-LI-Signature header is not a 64-character hex HMAC-SHA256"),
     ],
 )
 def test_linkedin_malformed(header: str, body: bytes, message: str) -> None:
