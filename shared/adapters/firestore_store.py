@@ -117,6 +117,16 @@ class FirestoreStore(FirestoreEffects):
             query = query.start_after({"created_at": created_at, "__name__": run_id})
         return [RunDoc.model_validate(s.to_dict()) for s in query.limit(limit).stream()]
 
+    def list_running_runs(self, limit: int = 200) -> list[RunDoc]:
+        """Runs still running, newest first (the index runs(status, created_at desc))."""
+        query = (
+            self.client.collection("runs")
+            .where(filter=FieldFilter("status", "==", "running"))
+            .order_by("created_at", direction=firestore.Query.DESCENDING)
+            .limit(limit)
+        )
+        return [RunDoc.model_validate(s.to_dict()) for s in query.stream()]
+
     def list_overdue_runs(self, now: datetime, limit: int = 100) -> list[RunDoc]:
         """Running runs whose deadline has passed (an equality and a range on two fields:
         the composite index runs(status, deadline_at) is required in the cloud)."""

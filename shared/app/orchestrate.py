@@ -117,13 +117,10 @@ def start_run(request: RunRequest, message_id: str, *, store: Store, bus: Bus, c
     return run_id
 
 
-def dispatch_pending(run: RunDoc, *, store: Store, bus: Bus, clock: Clock) -> int:
-    """Publish every pending task of the run's current step (a repeat is harmless)."""
-    pending = [
-        t for t in store.list_tasks(run.run_id, step=run.step) if t.status is TaskStatus.PENDING
-    ]
+def publish_tasks(run: RunDoc, tasks: list[TaskDoc], *, bus: Bus) -> list[str]:
+    """Publish each task to its agent's topic; returns the agents, by name."""
     by_agent: dict[str, list[AgentTask]] = {}
-    for task in pending:
+    for task in tasks:
         by_agent.setdefault(task.agent, []).append(
             AgentTask(
                 run_id=run.run_id,
@@ -136,7 +133,15 @@ def dispatch_pending(run: RunDoc, *, store: Store, bus: Bus, clock: Clock) -> in
         )
     for agent, messages in by_agent.items():
         bus.publish_many(agent_topic(agent), messages)
-    agents = sorted(by_agent)
+    return sorted(by_agent)
+
+
+def dispatch_pending(run: RunDoc, *, store: Store, bus: Bus, clock: Clock) -> int:
+    """Publish every pending task of the run's current step (a repeat is harmless)."""
+    pending = [
+        t for t in store.list_tasks(run.run_id, step=run.step) if t.status is TaskStatus.PENDING
+    ]
+    agents = publish_tasks(run, pending, bus=bus)
     store.append_event(
         run_event(
             run.run_id,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from shared.app.dead_letters import record_dead_letter
 from shared.app.orchestrate import record_task_result, start_run
 from shared.app.run_commands import carry_out
-from shared.app.sweep import expire_approvals, sweep_overdue_runs
+from shared.app.sweep import expire_approvals, resend_stalled_work, sweep_overdue_runs
 from shared.core.envelope import Delivery, message_type_of, parse_message
 from shared.core.errors import InvalidMessageError
 from shared.core.messages import RunCommand, RunRequest, TaskResult
@@ -32,6 +32,8 @@ class Supervisor:
     clock: Clock
     when_finished: Callable[[str], object]
     """Performs a finished run's effects; called on every delivery that finds it over."""
+    stall_s: int = 120
+    """A task unanswered this long is sent again by the sweep (see `resend_stalled_work`)."""
 
     def take_run_message(self, delivery: Delivery) -> str:
         """A run request starts a run; a person's command is carried out. Returns the run."""
@@ -72,10 +74,16 @@ class Supervisor:
         return outcome
 
     def sweep(self) -> tuple[list[str], list[str]]:
-        """Fail runs past their deadline and expire approvals; returns both lists of runs."""
+        """Fail runs past their deadline, expire approvals, send again what a lost message
+        left waiting; returns the runs swept and the runs expired."""
         swept = sweep_overdue_runs(self.store, bus=self.bus, clock=self.clock)
         expired = expire_approvals(self.store, bus=self.bus, clock=self.clock)
-        for run_id in (*swept, *expired):
+        resent = resend_stalled_work(
+            self.store, bus=self.bus, clock=self.clock, stall_s=self.stall_s
+        )
+        if resent:
+            logger.info("sweep sent again or moved on: %s", resent)
+        for run_id in (*swept, *expired, *resent):
             self._finish_if_over(run_id)
         return swept, expired
 

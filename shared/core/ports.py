@@ -45,6 +45,10 @@ class Store(EffectLedger, Protocol):
         """Write a run with its tasks and first events atomically; False if it exists."""
         ...
 
+    def list_running_runs(self, limit: int = 200) -> list[RunDoc]:
+        """Runs still running, newest first."""
+        ...
+
     def list_overdue_runs(self, now: datetime, limit: int = 100) -> list[RunDoc]:
         """Running runs whose deadline has passed, oldest deadline first."""
         ...

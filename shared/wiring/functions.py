@@ -64,12 +64,18 @@ def finish_run(run_id: str) -> None:
 def supervisor() -> Supervisor:
     """The supervisor over this process's store and bus."""
     svc = services()
-    return Supervisor(store=svc.store, bus=svc.bus, clock=utcnow, when_finished=finish_run)
+    return Supervisor(
+        store=svc.store,
+        bus=svc.bus,
+        clock=utcnow,
+        when_finished=finish_run,
+        stall_s=svc.settings.task_stall_s,
+    )
 
 
 def handle_agent_event(event: Any, agent: str) -> None:
     """agent-<name>: run one task of this agent (the same handler for all six agents)."""
-    lease_s = TOPOLOGY.function(f"agent-{agent}").timeout_s
+    lease_s = services().settings.task_lease_s or TOPOLOGY.function(f"agent-{agent}").timeout_s
 
     def handle(delivery: Delivery) -> None:
         task = parse_message(delivery, AgentTask)

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     status_session_secret: SecretStr | None = None
     status_session_ttl_s: int = Field(default=12 * 3600, ge=300, le=30 * 24 * 3600)
     status_url: str = Field(default="http://127.0.0.1:8080", description="Public status page URL")
+    # The sweeper (shared/app/sweep.py) sends again a task nobody took this long after it was
+    # dispatched (its message lost) and moves on a step finished this long ago but still open.
+    # The sweep itself runs on the sweep-overdue-runs schedule (every 5 minutes in the cloud;
+    # the local cloud ticks every CONTROLROOM_SWEEP_PERIOD_S seconds).
+    task_stall_s: int = Field(default=120, ge=5, le=24 * 3600)
+    # How long an agent holds a task it started before another delivery may take it over;
+    # unset: the agent function's timeout (a task cannot outlive its function).
+    task_lease_s: int | None = Field(default=None, ge=10, le=3600)
     log_level: str = "INFO"
     # OpenTelemetry (shared/core/tracing.py): "none" still makes, propagates and logs trace ids but
     # exports nothing; "local" appends each span as a JSON line to trace_file (the local
