@@ -70,7 +70,13 @@ def start_cloud() -> LocalCloud:
 
     # A tracking key for the demo's host-app events, unless the caller configured their own.
     tracking = {} if "CONTROLROOM_TRACKING_KEYS" in os.environ else DEMO_TRACKING_KEYS
-    cloud = LocalCloud(LocalCloudConfig(function_env={"webhooks": tracking})).start()
+    # Sweep every 15 s (tasks unanswered for 20 s sent again): a message the Pub/Sub emulator
+    # lost on a restart is recovered within a minute instead of at the next 5-minute sweep.
+    config = LocalCloudConfig(
+        function_env={"webhooks": tracking},
+        sweep_period_s=float(os.environ.get("CONTROLROOM_SWEEP_PERIOD_S", "15")),
+    )
+    cloud = LocalCloud(config).start()
 
     print(f"knowledge base: {seed_knowledge_base(cloud)}")
     print(f"local cloud up in {time.monotonic() - started:.1f}s:")

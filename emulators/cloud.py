@@ -15,6 +15,7 @@ from emulators.gcloud import RunningEmulator, reset_firestore, start_firestore, 
 from emulators.processes import free_port
 from emulators.provision import provision_pubsub
 from emulators.smtp_sink import SmtpSink
+from emulators.sweep_ticker import SweepTicker
 from shared.core.topology import TOPOLOGY, Topology, Trigger
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ class LocalCloudConfig:
     # Extra environment per function name, e.g. fault injection for one agent.
     function_env: dict[str, dict[str, str]] = field(default_factory=dict)
     scheduler: bool = True
+    # The sweep at a local pace (emulators/sweep_ticker.py): every this many seconds, with
+    # tasks unanswered for task_stall_s sent again. None: only the 5-minute schedule sweeps.
+    sweep_period_s: float | None = None
+    task_stall_s: int = 20
 
 
 def emulator_environment(firestore_host: str, pubsub_host: str, project: str) -> dict[str, str]:
@@ -61,6 +66,7 @@ class LocalCloud:
         self.scheduler: object | None = None
         self.scheduler_address: str | None = None
         self.smtp: SmtpSink | None = None
+        self.sweep_ticker: SweepTicker | None = None
         self._owns_emulators = True
 
     @property
@@ -105,6 +111,8 @@ class LocalCloud:
         for sub in self.config.topology.subscriptions:
             if sub.push_function:
                 self._start_pump(sub.name, sub.push_function)
+        if self.config.sweep_period_s is not None:
+            self.start_sweeping(self.config.sweep_period_s)
         if self.config.scheduler:
             from emulators.scheduler import SchedulerEmulator
 
@@ -143,6 +151,7 @@ class LocalCloud:
             "CONTROLROOM_ARTIFACT_DIR": str((self.config.workdir / "artifacts").resolve()),
             "CONTROLROOM_TRACE_EXPORTER": "local",
             "CONTROLROOM_TRACE_FILE": str(self.trace_file.resolve()),
+            **self._sweep_env,
             **self.config.function_env.get(name, {}),
         }
 
@@ -230,8 +239,43 @@ class LocalCloud:
             urls["smtp-sink"] = f"smtp://{self.smtp.host}:{self.smtp.port}"
         return urls
 
+    def hold_delivery(self, function: str) -> None:
+        """Stop delivering to `function`: its messages wait in Pub/Sub (a fault to inject)."""
+        for name, pump in list(self.pumps.items()):
+            if self.config.topology.subscription(name).push_function == function:
+                pump.request_stop()
+                pump.stop()
+                del self.pumps[name]
+
+    def resume_delivery(self, function: str) -> None:
+        """Deliver to `function` again after `hold_delivery`."""
+        for sub in self.config.topology.subscriptions:
+            if sub.push_function == function and sub.name not in self.pumps:
+                self._start_pump(sub.name, function)
+
+    @property
+    def _sweep_env(self) -> dict[str, str]:
+        # Only a cloud that sweeps at the local pace shortens the stall; otherwise the
+        # setting's default holds (and the scheduler's 5-minute sweep uses it).
+        if self.config.sweep_period_s is None:
+            return {}
+        return {"CONTROLROOM_TASK_STALL_S": str(self.config.task_stall_s)}
+
+    def start_sweeping(self, period_s: float) -> None:
+        """Publish the sweep job's message every `period_s` seconds (replacing any ticker)."""
+        self.stop_sweeping()
+        self.sweep_ticker = SweepTicker(self.config.project, self.config.topology, period_s)
+        self.sweep_ticker.start()
+
+    def stop_sweeping(self) -> None:
+        """Stop the local sweep ticker, if one runs."""
+        if self.sweep_ticker is not None:
+            self.sweep_ticker.stop()
+            self.sweep_ticker = None
+
     def stop(self) -> None:
         """Stop everything this cloud started, newest first."""
+        self.stop_sweeping()
         if self.scheduler is not None:
             self.scheduler.stop()  # type: ignore[attr-defined]
         # Every pump's long poll ends within PULL_TIMEOUT_S; let them all wind down at once.

@@ -1,5 +1,6 @@
 """The Pub/Sub emulator restarted mid-run, on the same port and re-provisioned: the run whose
-last task is still working finishes, and the cloud carries on with new runs.
+last task is still working finishes, and the cloud carries on with new runs; a task whose
+message the emulator held (and forgot) is sent again by the sweep within a minute.
 
 The emulator keeps nothing on disk, so what it held at the restart is gone; Pub/Sub in the
 cloud keeps it. The restart here happens while the run's last task is inside an agent, so
@@ -9,6 +10,7 @@ the result that agent publishes afterwards is what must get through.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from functools import partial
 
@@ -76,4 +78,49 @@ def test_a_run_finishes_across_a_pubsub_emulator_restart(
     finance = store.get_task(run_id, "finance")
     assert finance is not None and finance.status is TaskStatus.SUCCEEDED
     assert after.status is RunStatus.SUCCEEDED, after.failure_reasons
+    assert figures.effect_retries == 0
+
+
+@pytest.fixture
+def sweeping(cloud: LocalCloud) -> Iterator[None]:
+    """The sweep every 5 s, tasks unanswered for 10 s sent again; then back to no sweep."""
+    cloud.restart_function("supervisor-sweeper", {"CONTROLROOM_TASK_STALL_S": "10"})
+    cloud.start_sweeping(5)
+    yield
+    cloud.stop_sweeping()
+    cloud.restart_function("supervisor-sweeper")
+
+
+def test_a_task_message_lost_in_a_restart_is_sent_again_by_the_sweep_within_a_minute(
+    cloud: LocalCloud, store: FirestoreStore, sweeping: None, figures: FaultFigures
+) -> None:
+    cloud.hold_delivery("agent-finance")  # finance's task waits in the emulator...
+    try:
+        run_id = start_run_via_api(cloud)
+
+        def only_finance_waiting() -> bool:
+            tasks = {t.agent: t for t in store.list_tasks(run_id)}
+            return (
+                len(tasks) == 4
+                and tasks["finance"].status is TaskStatus.PENDING
+                and all(t.status.terminal for agent, t in tasks.items() if agent != "finance")
+            )
+
+        wait_for(only_finance_waiting, 60, "every task but finance's to finish")
+        cloud.restart_pubsub()  # ...and is forgotten with it
+        restarted = time.monotonic()
+        figures.restarts = figures.faults = 1
+    finally:
+        cloud.resume_delivery("agent-finance")
+    run = wait_for_run(store, run_id, timeout_s=90)
+    recovered_s = time.monotonic() - restarted
+    figures.runs = figures.runs_finished = 1
+    figures.notes.append(f"finance's lost task sent again; run done {recovered_s:.0f} s after")
+    wait_for(partial(_all_effects_done, store, run_id), 30, "the effects")
+    figures.effect_retries += effect_repeats(store, run_id)
+
+    assert run.status is RunStatus.SUCCEEDED, run.failure_reasons
+    resent = [e for e in store.list_events(run_id) if e.type == "task.resent"]
+    assert resent and all("finance" in e.message for e in resent), resent
+    assert recovered_s < 60, f"recovered {recovered_s:.0f} s after the restart"
     assert figures.effect_retries == 0
