@@ -164,8 +164,9 @@ resource "google_firestore_field" "llm_cache_expires_at" {
 # quota counter shards 2 days (shared/tracking/firestore.py); both carry expire_at. Run
 # timelines are also collections named "events" but have no expire_at, so TTL leaves them.
 locals {
-  # Collection groups whose documents carry expire_at (tracked events, quota shards).
-  ttl_collections = ["events", "shards"]
+  # Collection groups whose documents carry expire_at (tracked events, quota shards,
+  # platform send slots: shared/adapters/firestore_send_slots.py).
+  ttl_collections = ["events", "shards", "slots"]
 }
 
 resource "google_firestore_field" "ttl" {

@@ -2,9 +2,12 @@
 
 TikTok and LinkedIn throttle apps that post too fast (and may suspend them), so a burst of
 inbound messages must not turn into a burst of replies. Each limited platform has a bucket of
-`burst` tokens (default: one minute's worth) refilled continuously at `per_minute / 60` per
-second. Defaults: TikTok 60/min, LinkedIn 100/min; other platforms are not limited unless
-configured (`OutboundLimiter.from_per_minute`).
+`burst` tokens (default: a tenth of a minute's worth) refilled continuously at what the burst
+leaves of the limit, `(per_minute - burst) / 60` per second: so no 60 seconds, however they
+fall, see more than `per_minute` sends (a bucket of a full minute refilled at the full rate
+would let twice the limit through in the minute after a quiet one). Defaults: TikTok
+60/min, LinkedIn 100/min; other platforms are not limited unless configured
+(`OutboundLimiter.from_per_minute`).
 
 How one caller is served (`TokenBucket.acquire`):
 - a token is free: it is taken at once;
@@ -18,14 +21,14 @@ How one caller is served (`TokenBucket.acquire`):
 - `hold_off(seconds)`: when the vendor itself answers 429 with Retry-After, the bucket is
   emptied so that no caller in this process sends before that time.
 
-Scope, stated plainly: the buckets live in one process. Cloud Functions runs up to
-`max_instances` processes, each with its own buckets, so the vendor may see up to
-max_instances x the limit. To keep a limit global, divide it by the function's
-max_instances (60/min with max_instances=3 -> 20/min each), or replace this with a shared
-bucket (a Firestore document updated in a transaction per token would cost one write per
-message, and one document sustains about one write per second - exactly TikTok's 60/min, so
-it would need sharding). This module is deliberately Firestore-free and pure: a clock and a
-sleep are injected, so tests need no real time.
+Scope: a `TokenBucket` lives in one process, and Cloud Functions runs up to `max_instances`
+processes. Where the limit must hold across them (the vendor counts per app, not per
+process), the limiter is given a `SendSlots` ledger shared by every instance (the Firestore
+one: shared/adapters/firestore_send_slots.py): each send reserves its slot there with
+`reserve_slot`, the generic cell rate algorithm over one stored instant per platform (the
+"theoretical arrival time"), so N instances together stay within `burst` at once and
+`per_minute` after, and a caller over the limit waits for its slot (or is redelivered), as
+with the local bucket. The local bucket remains for tests and a single process.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.core.errors import RetryableError
 
@@ -45,15 +49,32 @@ class RateLimit(BaseModel):
     """How fast one platform may be sent to."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    per_minute: float = Field(gt=0, description="sustained sends per minute")
+    per_minute: float = Field(gt=0, description="most sends in any 60 seconds")
     burst: int | None = Field(
-        default=None, ge=1, description="sends allowed at once; default one minute's worth"
+        default=None, ge=1, description="sends allowed at once; default a tenth of a minute's"
     )
+
+    @model_validator(mode="after")
+    def _burst_below_the_limit(self) -> RateLimit:
+        if self.capacity > 1 and self.capacity >= self.per_minute:
+            raise ValueError(
+                f"burst {self.capacity} must be below per_minute {self.per_minute:g}: the rest "
+                "of the minute refills at what the burst leaves"
+            )
+        return self
 
     @property
     def capacity(self) -> int:
-        """The bucket's size: the burst, else the per-minute rate (at least 1)."""
-        return self.burst if self.burst is not None else max(1, int(self.per_minute))
+        """The bucket's size: the burst, else a tenth of the per-minute limit (at least 1)."""
+        return self.burst if self.burst is not None else max(1, int(self.per_minute // 10))
+
+    @property
+    def refill_per_minute(self) -> float:
+        """The sustained rate: the limit less the burst, so any 60 s stays within the limit
+        (a bucket of one spaces sends 60 / per_minute s apart, which is exact already)."""
+        if self.capacity == 1:
+            return self.per_minute
+        return self.per_minute - self.capacity
 
 
 DEFAULT_LIMITS: Mapping[str, RateLimit] = {
@@ -73,6 +94,44 @@ class OutboundRateLimited(RetryableError):
         self.retry_after_s = retry_after_s
 
 
+def reserve_slot(
+    tat: float | None, now: float, limit: RateLimit, max_wait_s: float, platform: str = ""
+) -> tuple[float, float]:
+    """(seconds to wait for the next send slot, the new theoretical arrival time).
+
+    GCRA: each send moves the platform's theoretical arrival time `tat` on by one interval
+    (60 / per_minute s); a send may go once `tat` is no more than capacity - 1 intervals
+    ahead of now. So `capacity` go at once from rest, then one per interval. Over
+    `max_wait_s` nothing is reserved and OutboundRateLimited is raised.
+    """
+    interval = 60.0 / limit.refill_per_minute
+    tolerance = (limit.capacity - 1) * interval
+    start = now if tat is None else max(tat, now)
+    wait = max(0.0, start - tolerance - now)
+    if wait > max_wait_s:
+        raise OutboundRateLimited(platform, wait)
+    return wait, start + interval
+
+
+def held_off(tat: float | None, now: float, limit: RateLimit, seconds: float) -> float:
+    """The theoretical arrival time that lets no send through for `seconds` from now."""
+    tolerance = (limit.capacity - 1) * 60.0 / limit.refill_per_minute
+    return max(tat or now, now + seconds + tolerance)
+
+
+class SendSlots(Protocol):
+    """Send slots shared by every process that sends to the same platforms."""
+
+    def reserve(self, platform: str, limit: RateLimit, max_wait_s: float) -> float:
+        """Reserve the platform's next slot; the seconds until it (OutboundRateLimited over
+        `max_wait_s`, nothing reserved)."""
+        ...
+
+    def hold_off(self, platform: str, limit: RateLimit, seconds: float) -> None:
+        """Let no process send to the platform for `seconds`."""
+        ...
+
+
 class TokenBucket:
     """A thread-safe token bucket whose callers wait in line for their token."""
 
@@ -90,7 +149,7 @@ class TokenBucket:
         self.limit = limit
         self.name = name
         self.max_wait_s = max_wait_s
-        self._rate_per_s = limit.per_minute / 60.0
+        self._rate_per_s = limit.refill_per_minute / 60.0
         self._capacity = float(limit.capacity)
         self._clock = clock
         self._sleep = sleep
@@ -131,7 +190,10 @@ class TokenBucket:
 
 
 class OutboundLimiter:
-    """One bucket per limited platform; unlimited platforms pass straight through."""
+    """One bucket per limited platform; unlimited platforms pass straight through.
+
+    With `shared` slots, limited platforms are reserved there (across processes) instead.
+    """
 
     def __init__(
         self,
@@ -140,7 +202,12 @@ class OutboundLimiter:
         max_wait_s: float = DEFAULT_MAX_WAIT_S,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        shared: SendSlots | None = None,
     ) -> None:
+        self._limits = dict(limits)
+        self._max_wait_s = max_wait_s
+        self._sleep = sleep
+        self._shared = shared
         self._buckets = {
             platform: TokenBucket(
                 limit, name=platform, max_wait_s=max_wait_s, clock=clock, sleep=sleep
@@ -156,11 +223,12 @@ class OutboundLimiter:
         max_wait_s: float = DEFAULT_MAX_WAIT_S,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        shared: SendSlots | None = None,
     ) -> OutboundLimiter:
         """The default limits with some platforms' per-minute rates replaced or added."""
         limits = dict(DEFAULT_LIMITS)
         limits.update({p: RateLimit(per_minute=rate) for p, rate in overrides.items()})
-        return cls(limits, max_wait_s=max_wait_s, clock=clock, sleep=sleep)
+        return cls(limits, max_wait_s=max_wait_s, clock=clock, sleep=sleep, shared=shared)
 
     def limit_of(self, platform: str) -> RateLimit | None:
         """The platform's limit, or None if it is not limited."""
@@ -169,11 +237,21 @@ class OutboundLimiter:
 
     def acquire(self, platform: str) -> float:
         """Wait for the platform's next send slot; the seconds waited (0 if unlimited)."""
+        limit = self._limits.get(platform)
+        if limit is not None and self._shared is not None:
+            wait = self._shared.reserve(platform, limit, self._max_wait_s)
+            if wait > 0:
+                self._sleep(wait)
+            return wait
         bucket = self._buckets.get(platform)
         return bucket.acquire() if bucket else 0.0
 
     def hold_off(self, platform: str, seconds: float) -> None:
         """Stop sending to the platform for `seconds` (no-op if it is not limited)."""
+        limit = self._limits.get(platform)
+        if limit is not None and self._shared is not None:
+            self._shared.hold_off(platform, limit, seconds)
+            return
         bucket = self._buckets.get(platform)
         if bucket:
             bucket.hold_off(seconds)

@@ -68,12 +68,17 @@ def knowledge_base() -> KnowledgeBase:
 
 @lru_cache(maxsize=1)
 def outbound_limiter() -> OutboundLimiter:
-    """Per-platform reply rate limits of this process."""
+    """Per-platform reply rate limits, shared by every instance unless configured off."""
+    from shared.adapters.firestore_send_slots import FirestoreSendSlots
     from shared.support.ratelimit import OutboundLimiter
 
-    settings = services().settings
+    svc = services()
+    settings = svc.settings
+    shared = FirestoreSendSlots(settings.project_id, client=svc.store.client)
     return OutboundLimiter.from_per_minute(
-        settings.outbound_limits_per_minute, max_wait_s=settings.outbound_max_wait_s
+        settings.outbound_limits_per_minute,
+        max_wait_s=settings.outbound_max_wait_s,
+        shared=shared if settings.outbound_limits_shared else None,
     )
 
 

@@ -171,6 +171,9 @@ class Settings(BaseSettings):
     # Per-platform reply limits per process (defaults: TikTok 60/min, LinkedIn 100/min).
     outbound_limits_per_minute: dict[str, float] = Field(default_factory=dict)
     outbound_max_wait_s: float = Field(default=30.0, ge=0)
+    # The reply limits hold across every instance (Firestore send_slots/{platform}, one
+    # transaction per reply); off: each process keeps its own bucket.
+    outbound_limits_shared: bool = True
     # Fault injection for the local cloud and its tests, e.g. {"finance": {"delay_s": 3}}.
     faults: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
