@@ -16,9 +16,10 @@ Suites (`SUITES`, in the order they run):
     load         10,000 webhooks answered once each, 100 concurrent weekly runs: throughput,
                  p50/p95/p99, errors
     tracking     events/s accepted by /v1/batch vs a bare function; event-to-profile lag
+    send-limits  4 processes replying to TikTok for 60 s: most sends in any minute vs the limit
 
 The suites that need the official emulators (ingest, cold-start, end-to-end, fan-out, load,
-tracking) start them once and share them. Every CONTROLROOM_*
+tracking, send-limits) start them once and share them. Every CONTROLROOM_*
 variable of the caller is dropped first (keeping only price and model tables), so nothing
 is sent to an LLM vendor or any other outside service. A suite that raises is reported and
 the others still run. Exits 1 when a suite failed or a case's answer disagrees with its
@@ -49,6 +50,7 @@ from bench import (
     llm_cost,
     load,
     retrieval,
+    send_limits,
     tracking,
 )
 from bench.local import LocalServers, scrub_environment
@@ -87,6 +89,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("fan-out", lambda o, s: fanout.run_suite(s, quick=o.quick)),
     Suite("load", lambda o, s: load.run_suite(s, quick=o.quick)),
     Suite("tracking", lambda o, s: tracking.run_suite(s, quick=o.quick, repeats=o.repeats)),
+    Suite("send-limits", lambda o, s: send_limits.run_suite(s, quick=o.quick)),
 )
 
 

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.cloud import pubsub_v1
 from opentelemetry.trace import SpanKind
 
 from shared.core.models import Message
 from shared.core.tracing import inject, span
 
+if TYPE_CHECKING:
+    from google.cloud import pubsub_v1
+
 PUBLISH_TIMEOUT_S = 30.0
 # The client holds a message up to max_latency hoping to batch it with others (10 ms by
 # default). Every publish here is awaited, so a lone message would wait the whole delay;
 # many at once go through publish_many and still share batches.
-BATCH_SETTINGS = pubsub_v1.types.BatchSettings(max_latency=0.001)
+MAX_BATCH_LATENCY_S = 0.001
 
 
 class PubSubBus:
@@ -32,8 +34,14 @@ class PubSubBus:
 
     @cached_property
     def client(self) -> pubsub_v1.PublisherClient:
-        """The publisher client, created on first use."""
-        return self._client or pubsub_v1.PublisherClient(batch_settings=BATCH_SETTINGS)
+        """The publisher client, created on first use (the library too: a function that never
+        publishes, like the status page answering a GET, does not pay its 70 ms import)."""
+        if self._client is not None:
+            return self._client
+        from google.cloud import pubsub_v1
+
+        settings = pubsub_v1.types.BatchSettings(max_latency=MAX_BATCH_LATENCY_S)
+        return pubsub_v1.PublisherClient(batch_settings=settings)
 
     def publish(self, topic: str, message: Message, **attributes: str) -> str:
         """Publish a message; returns the message id once Pub/Sub has stored it."""

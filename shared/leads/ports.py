@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.leads.enrichment import Enricher, Enrichment
 from shared.leads.scoring import LeadScore
 from shared.tracking.membership import SegmentUpdate
-from shared.tracking.recommendations import RecommendationRefresh
 from shared.tracking.segments import ProfileFacts
+
+if TYPE_CHECKING:
+    # numpy and scipy.sparse (0.18 s): only the job that refreshes recommendations needs them
+    from shared.tracking.recommendations import RecommendationRefresh
 
 
 class LeadStore(Protocol):

@@ -20,7 +20,6 @@ import flask
 from pydantic import ValidationError
 
 from shared.app.ingest_webhook import ingest_stripe_webhook, ingest_support_webhook
-from shared.app.request_run import StartRunBody, request_run
 from shared.core.envelope import describe_validation_error
 from shared.core.errors import (
     InvalidRequestError,
@@ -102,6 +101,10 @@ def _snippet() -> flask.Response:
 
 
 def _start_run(request: flask.Request) -> flask.Response:
+    # The workflows' declarations (60 ms of imports) are loaded by the first run request, not
+    # by every webhook's cold start.
+    from shared.app.request_run import StartRunBody, request_run
+
     svc = services()
     require_bearer(request.headers.get("Authorization"), svc.settings.api_token)
     _limits().check("principal", "run API token")

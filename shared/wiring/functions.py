@@ -106,11 +106,8 @@ def agent_runner(agent: str) -> Callable[[AgentTask, Any], Any]:
     from shared.adapters.faults import with_faults
     from shared.adapters.last_good import LastGoodDataSource
     from shared.agents.registry import run_analysis_agent, step_handler
-    from shared.agents.steps import StepContext
     from shared.core.agent_settings import resolve_agent_settings
     from shared.core.ports import DataSource
-    from shared.wiring.ads import ad_ports
-    from shared.wiring.leads import lead_ports
     from shared.wiring.services import data_source, email_sender, llm
 
     svc = services()
@@ -121,6 +118,7 @@ def agent_runner(agent: str) -> Callable[[AgentTask, Any], Any]:
     )
     if agent == "marketing":
         from shared.ads.channel_feed import AdPerformanceFeed
+        from shared.wiring.ads import ad_ports
 
         source = AdPerformanceFeed(
             source,
@@ -131,6 +129,12 @@ def agent_runner(agent: str) -> Callable[[AgentTask, Any], Any]:
     def run(task: AgentTask, on_step: Any) -> Any:
         handler = step_handler(task)
         if handler is not None:
+            # The step handlers' adapters (leads, ads, tracking) are imported by the first
+            # step task, not by an agent that only runs its analysis graph.
+            from shared.agents.steps import StepContext
+            from shared.wiring.ads import ad_ports
+            from shared.wiring.leads import lead_ports
+
             context = StepContext(
                 data=source,
                 llm=llm,

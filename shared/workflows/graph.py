@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypedDict
-
-from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from shared.workflows.registry import get_workflow
 from shared.workflows.spec import Step, Workflow
+
+if TYPE_CHECKING:
+    from langgraph.graph.state import CompiledStateGraph
 
 
 class _State(TypedDict, total=False):
@@ -37,6 +37,9 @@ def _decided(state: _State) -> str:
 
 def build_workflow_graph(workflow: Workflow) -> CompiledStateGraph[Any, Any, Any, Any]:
     """One node per step in order; an approval step branches to the next step or the end."""
+    # LangGraph costs 0.6 s to import: only a page that draws a run's graph pays for it.
+    from langgraph.graph import END, START, StateGraph
+
     graph = StateGraph(_State)
     for step in workflow.steps:
         graph.add_node(step.name, _node(step))

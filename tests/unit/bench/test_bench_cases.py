@@ -17,6 +17,7 @@ from bench.llm_cost import (
     monthly_cost,
 )
 from bench.retrieval import BRAND, RawBm25, paraphrase, shop_name, vary_chunks
+from bench.send_limits import most_in_window
 from shared.core.documents import RunDoc, TaskDoc
 from shared.core.models import RunStatus, TaskStatus
 from shared.kb.evaluation import evaluate_retrieval, load_eval_messages
@@ -215,3 +216,12 @@ def test_the_floor_is_one_delivery_commit_and_graph_per_hop() -> None:
     assert HOPS == 3
     assert floor_seconds(0.05, 0.004, 0.001) == pytest.approx(3 * 0.055)
     assert floor_seconds(0.05, 0.004, 0.001, hops=1) == pytest.approx(0.055)
+
+
+def test_the_most_sends_in_any_window_slides_over_every_start() -> None:
+    sends = [0.0, 0.5, 1.0, 30.0, 59.9, 60.0, 61.0, 119.0]
+
+    assert most_in_window(sends, 60.0) == 5  # 0.0 .. 59.9; 60.0 starts the next window
+    assert most_in_window(sends, 1.0) == 2  # 0.0 and 0.5, or 59.9 and 60.0
+    assert most_in_window(list(reversed(sends)), 60.0) == 5  # the order they came in
+    assert most_in_window([], 60.0) == 0
