@@ -18,7 +18,7 @@ from shared.llm.types import LLM, Completion, CompletionRequest
 
 
 def _not_wired() -> Any:
-    raise RuntimeError("this step context was built without the growth adapters")
+    raise RuntimeError("this step context was built without the adapters this step needs")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class StepContext:
     on_step: StepRecorder
     leads: Callable[[], Any] = _not_wired  # lead scoring's adapters (shared.wiring.leads)
     ads: Callable[[], Any] = _not_wired  # the ad platforms and campaign records (shared.wiring.ads)
+    mailing: Callable[[], Any] = _not_wired  # who left the mailing, and links (shared.email)
 
 
 StepHandler = Callable[[AgentTask, StepContext], AgentOutcome]

@@ -8,6 +8,7 @@ one effect record per run and customer, so a redelivered or retried task does no
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -16,6 +17,7 @@ from shared.agents.steps import StepContext, drafts_request, usage_of
 from shared.analytics.bgnbd import churn_forecast
 from shared.analytics.transactions import purchases_from_dataset
 from shared.analytics.winback import WinbackAssumptions, winback_offer_roi, winback_targets
+from shared.core.copy_check import copy_problems
 from shared.core.documents import EffectRecord
 from shared.core.effects import perform_once
 from shared.core.errors import PermanentError
@@ -46,8 +48,11 @@ def select_customers(task: AgentTask, ctx: StepContext) -> AgentOutcome:
     if wanted:
         if wanted not in people:
             raise PermanentError(f"customer {wanted!r} is not in the {type(ctx.data).__name__}")
-        chosen_ids = [wanted]
-        rule = f"the customer {wanted} named by the trigger"
+        unsubscribed = ctx.mailing().unsubscribed([people[wanted].email])
+        chosen_ids = [wanted] if people[wanted].email not in unsubscribed else []
+        rule = f"the customer {wanted} named by the trigger" + (
+            "" if chosen_ids else ", who has unsubscribed from offers"
+        )
     else:
         floor = int(values["min_order_value_cents"])
         targets = winback_targets(
@@ -56,12 +61,15 @@ def select_customers(task: AgentTask, ctx: StepContext) -> AgentOutcome:
             max_p_alive=float(values["max_p_alive"]),
         )
         targets = [t for t in targets if (t.average_order_value_cents or 0) >= floor]
+        unsubscribed = ctx.mailing().unsubscribed([people[t.customer_id].email for t in targets])
+        left = [t for t in targets if people[t.customer_id].email in unsubscribed]
+        targets = [t for t in targets if people[t.customer_id].email not in unsubscribed]
         targets.sort(key=lambda t: (-(t.average_order_value_cents or 0), t.customer_id))
         chosen_ids = [t.customer_id for t in targets[: int(values["max_customers"])]]
         rule = (
             f"{len(targets)} repeat buyers with P(alive) below {values['max_p_alive']} and an "
             f"average order of at least {floor / 100:.2f}; the {len(chosen_ids)} most valuable"
-        )
+        ) + (f" ({len(left)} more have unsubscribed from offers)" if left else "")
     last_order = {
         p.customer_id: p.purchase_date for p in sorted(purchases, key=lambda p: p.purchase_date)
     }
@@ -95,17 +103,36 @@ class WinbackEmail(BaseModel):
 
 
 def draft_email(task: AgentTask, ctx: StepContext) -> AgentOutcome:
-    """One personalised email for one customer."""
+    """One personalised email for one customer, with the offer's own code in it; a draft
+    that fails the copy check (a placeholder, template syntax, an internal id) fails the step
+    before anyone can approve it."""
+    from shared.email.offer_codes import offer_code
+
     customer = task.params["customer"]
     settings = ctx.settings(SETTINGS)
+    values = settings.policy.values
+    code = offer_code(ctx.mailing().secret, task.run_id, str(customer["customer_id"]))
+    valid_until = ctx.clock().date() + timedelta(days=int(values.get("offer_valid_days", 30)))
     facts = {
         "first_name": str(customer["name"]).split()[0],
         "orders": customer["orders"],
         "weeks_since_last": customer["weeks_since_last"],
-        "offer": settings.policy.values["offer"],
+        "offer": values["offer"],
+        "code": code,
+        "valid_until": f"{valid_until.day} {valid_until:%B %Y}",
     }
     request = drafts_request(settings, facts, agent="marketing")
     email, completion = ctx.llm().structured(request, WinbackEmail)
+    body = email.body
+    if code not in body:  # a model may leave out what it was given: the code must be there
+        body = f"{body.rstrip()}\n\nYour code: {code} (valid until {facts['valid_until']})"
+    problems = [
+        f"{part}: {problem}"
+        for part, text in (("subject", email.subject), ("body", body))
+        for problem in copy_problems(text, internal=[str(customer["customer_id"])])
+    ]
+    if problems:
+        raise PermanentError(f"the email fails the copy check: {'; '.join(problems)}")
     ctx.on_step("draft", f"drafted '{email.subject}' with {completion.provider}")
     output = {
         "email": {
@@ -113,7 +140,9 @@ def draft_email(task: AgentTask, ctx: StepContext) -> AgentOutcome:
             "to": customer["email"],
             "name": customer["name"],
             "subject": email.subject,
-            "body": email.body,
+            "body": body,
+            "code": code,
+            "code_valid_until": valid_until.isoformat(),
         },
         "versions": settings.versions(),
     }
@@ -157,9 +186,11 @@ def send_email(task: AgentTask, ctx: StepContext) -> AgentOutcome:
     provider can tell; otherwise it sends again (see shared.email for each guarantee).
     """
     from shared.email import OutgoingEmail, SentEmail, idempotency_key
+    from shared.email.unsubscribe import unsubscribe_headers, with_footer
 
     email = task.params["email"]
     key = idempotency_key(task.run_id, email["customer_id"])
+    mailing = ctx.mailing()
 
     def described(sent: SentEmail) -> dict[str, Any]:
         return {
@@ -169,14 +200,21 @@ def send_email(task: AgentTask, ctx: StepContext) -> AgentOutcome:
             "provider": sent.provider,
             "provider_message_id": sent.provider_message_id,
             "sent_at": ctx.clock().isoformat(),
+            "discount_code": email.get("code", ""),
+            "code_valid_until": email.get("code_valid_until", ""),
         }
 
     def send(record: EffectRecord) -> dict[str, Any]:
+        # Asked at the last moment: someone may unsubscribe between the approval and the send.
+        if mailing.unsubscribed([email["to"]]):
+            return {"customer_id": email["customer_id"], "skipped": "unsubscribed"}
+        link = mailing.link(email["to"])
         message = OutgoingEmail(
             to=f"{email['name']} <{email['to']}>",
             subject=email["subject"],
-            text=email["body"],
+            text=with_footer(email["body"], link, mailing.shop),
             idempotency_key=key,
+            headers=unsubscribe_headers(link),
         )
         return described(ctx.email().send(message))
 
@@ -191,7 +229,10 @@ def send_email(task: AgentTask, ctx: StepContext) -> AgentOutcome:
     how = "found already sent" if outcome.found else "sent"
     if not outcome.performed and not outcome.found:
         how = "already sent"
-    ctx.on_step("send", f"{how} to customer {email['customer_id']} via {result.get('provider')}")
+    if "skipped" in result:
+        how = "not sent (unsubscribed)"
+    via = f" via {result['provider']}" if "provider" in result else ""
+    ctx.on_step("send", f"{how} to customer {email['customer_id']}{via}")
     return AgentOutcome(output={"sent": outcome.result}, usage=LlmUsage())
 
 

@@ -5,7 +5,8 @@ with the user "api" and a sending or account API key, on one sending domain.
 
     POST /v3/{domain}/messages         (application/x-www-form-urlencoded)
     from, to, subject, text, html (when any),
-    h:Message-Id=<key@controlroom>, h:X-Controlroom-Key=<key>, v:controlroom_key=<key>
+    h:Message-Id=<key@controlroom>, h:X-Controlroom-Key=<key>, v:controlroom_key=<key>,
+    h:List-Unsubscribe=<url>, h:List-Unsubscribe-Post=... (the email's other headers)
     -> 200 {"id": "<key@controlroom>", "message": "Queued. Thank you."}
 
     GET /v3/{domain}/events?message-id=key@controlroom&limit=25
@@ -146,6 +147,7 @@ def messages_form(email: OutgoingEmail, sender: str) -> dict[str, str]:
         "h:Message-Id": email.message_id,
         f"h:{KEY_HEADER}": email.idempotency_key,
         f"v:{VARIABLE}": email.idempotency_key,
+        **{f"h:{name}": value for name, value in email.headers.items()},
     }
     if email.html is not None:
         form["html"] = email.html

@@ -34,6 +34,11 @@ IdempotencyKey = Annotated[
 ]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,75}")  # RFC 5322 field names, plain
+# Set by us from the other fields; a caller's copy would contradict them.
+_OWN_HEADERS = frozenset(
+    {"from", "to", "cc", "bcc", "subject", "date", "message-id", KEY_HEADER.lower()}
+)
 _READABLE_MAX = 120
 
 
@@ -46,11 +51,25 @@ class OutgoingEmail(BaseModel):
     text: str = Field(description="the plain-text body (always sent)")
     html: str | None = Field(default=None, description="an HTML alternative, when given")
     idempotency_key: IdempotencyKey
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="more header fields, e.g. List-Unsubscribe (every provider passes them)",
+    )
 
     @field_validator("to")
     @classmethod
     def _one_address(cls, value: str) -> str:
         parse_mailbox(value)
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _extra_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, field in value.items():
+            if not _HEADER_NAME.fullmatch(name) or name.lower() in _OWN_HEADERS:
+                raise ValueError(f"header {name[:40]!r} is not one a caller may set")
+            if "\r" in field or "\n" in field:
+                raise ValueError(f"header {name} is one line")
         return value
 
     @field_validator("subject")
@@ -112,6 +131,8 @@ def to_mime(email: OutgoingEmail, sender: str) -> EmailMessage:
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = email.message_id
     message[KEY_HEADER] = email.idempotency_key
+    for name, value in email.headers.items():
+        message[name] = value
     message.set_content(email.text)
     if email.html is not None:
         message.add_alternative(email.html, subtype="html")

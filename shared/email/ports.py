@@ -25,6 +25,8 @@ Firestore record (created once) is what serialises sends.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from shared.email.message import OutgoingEmail, SentEmail
@@ -41,4 +43,16 @@ class EmailSender(Protocol):
 
     def find_sent(self, idempotency_key: str) -> SentEmail | None:
         """The email with this key if the provider shows it left, else None (also: unknown)."""
+        ...
+
+
+class SuppressionList(Protocol):
+    """The recipients who asked for no more emails, by `shared.email.unsubscribe.address_key`."""
+
+    def suppress(self, key: str, *, source: str, at: datetime) -> bool:
+        """Add `key` (source: "link" or "one-click"); False when it was there already."""
+        ...
+
+    def suppressed_among(self, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` are on the list."""
         ...

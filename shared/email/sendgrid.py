@@ -9,7 +9,8 @@ add-on of the account, "additional email activity history").
      "from": {"email": "hello@shop.example", "name": "Shop"},
      "subject": "...",
      "content": [{"type": "text/plain", "value": "..."}, {"type": "text/html", "value": "..."}],
-     "headers": {"Message-ID": "<key@controlroom>", "X-Controlroom-Key": "<key>"},
+     "headers": {"Message-ID": "<key@controlroom>", "X-Controlroom-Key": "<key>",
+                 "List-Unsubscribe": "<url>", ...the email's other headers},
      "custom_args": {"controlroom_key": "<key>"}}
     -> 202 Accepted, no body, and the header X-Message-Id (the id of this request; SendGrid's
        per-recipient msg_id later starts with it)
@@ -125,7 +126,11 @@ def mail_send_payload(email: OutgoingEmail, sender: str) -> dict[str, Any]:
         "from": _party(sender),
         "subject": email.subject,
         "content": content,
-        "headers": {"Message-ID": email.message_id, KEY_HEADER: email.idempotency_key},
+        "headers": {
+            **email.headers,
+            "Message-ID": email.message_id,
+            KEY_HEADER: email.idempotency_key,
+        },
         "custom_args": {CUSTOM_ARG: email.idempotency_key},
     }
 

@@ -27,6 +27,9 @@ the site chat, sign-in. Every route and its JSON shape is in shared/web/openapi/
     GET  /chat                            public; the site chat page for visitors
     POST /chat/messages                   public; a visitor's message (JSON, at most 8 KiB)
     GET  /chat/conversations/{id}.json    public; the visitor's thread, polled by the chat page
+    GET  /unsubscribe?a=&t=               public; an email's link: asks "unsubscribe?"
+    POST /unsubscribe?a=&t=               public; unsubscribes (the button, or a mail client's
+                                          one-click POST, RFC 8058)
     GET  /openapi.yaml                    public; this API's OpenAPI 3.1 description
     GET  /healthz                         public; {"ok": true}
 
@@ -47,7 +50,8 @@ FirestoreStore.find_runs, the status-page section of FirestoreConversations, and
 shared/adapters/firestore_status.py.
 
 Each family of routes is a module of its own exporting its `routes` table: signin_pages,
-run_pages, run_actions, support_pages, kpi_pages, agent_pages, chat_pages, growth_pages;
+run_pages, run_actions, support_pages, kpi_pages, agent_pages, chat_pages, growth_pages,
+unsubscribe_pages;
 ROUTES at the end of this module joins them.
 """
 
@@ -78,6 +82,7 @@ from shared.web import (
     signin_pages,
     start_pages,
     support_pages,
+    unsubscribe_pages,
 )
 from shared.web.bodies import answer_within_cap
 from shared.web.pages import error_page, wants_html
@@ -224,5 +229,6 @@ ROUTES: tuple[Route, ...] = (
     *kpi_pages.routes,
     *agent_pages.routes,
     *chat_pages.routes,
+    *unsubscribe_pages.routes,
     *openapi_routes,
 )

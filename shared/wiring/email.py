@@ -15,11 +15,15 @@ provider.
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import SecretStr
 
 from shared.email.errors import EmailConfigError
 from shared.email.message import parse_mailbox
 from shared.email.ports import EmailSender
+from shared.email.unsubscribe import Mailing
+from shared.wiring.services import services
 from shared.wiring.settings import Settings
 
 
@@ -88,3 +92,33 @@ def _required(value: SecretStr | str | None, name: str, provider: str) -> str:
             f"CONTROLROOM_EMAIL_PROVIDER={provider} needs CONTROLROOM_{name} to be set"
         )
     return found
+
+
+def email_link_secret(settings: Settings) -> bytes:
+    """The key that signs unsubscribe links and offer codes: CONTROLROOM_EMAIL_LINK_SECRET, or
+    one derived from the API token when unset (set it in the cloud: links in emails already
+    sent stop working when the key changes)."""
+    configured = _secret(settings.email_link_secret)
+    if configured is not None:
+        return configured.encode()
+    return hashlib.sha256(b"controlroom email links\0" + settings.api_token.encode()).digest()
+
+
+def shop_name(settings: Settings) -> str:
+    """Who the emails are from, as people call it: EMAIL_FROM's name, else its domain."""
+    sender = parse_mailbox(settings.email_from)
+    return sender.display_name or sender.domain
+
+
+def mailing() -> Mailing:
+    """The suppression list (Firestore, sharing the store's client) and the link maker
+    (cheap: nothing connects here)."""
+    from shared.email.firestore import FirestoreSuppressions
+
+    svc = services()
+    return Mailing(
+        suppressions=FirestoreSuppressions(svc.settings.project_id, client=svc.store.client),
+        secret=email_link_secret(svc.settings),
+        base_url=svc.settings.status_url,
+        shop=shop_name(svc.settings),
+    )

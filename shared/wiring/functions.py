@@ -133,6 +133,7 @@ def agent_runner(agent: str) -> Callable[[AgentTask, Any], Any]:
             # step task, not by an agent that only runs its analysis graph.
             from shared.agents.steps import StepContext
             from shared.wiring.ads import ad_ports
+            from shared.wiring.email import mailing
             from shared.wiring.leads import lead_ports
 
             context = StepContext(
@@ -145,6 +146,7 @@ def agent_runner(agent: str) -> Callable[[AgentTask, Any], Any]:
                 on_step=on_step,
                 leads=lead_ports,
                 ads=ad_ports,
+                mailing=mailing,
             )
             return handler(task, context)
         # Read per task, so an override saved on the status page applies without a deploy.

@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     email_provider: Literal["smtp", "sendgrid", "mailgun", "ses"] = "smtp"
     # The sample shop's own name: the sender matches the emails' signature ("The Northwind team").
     email_from: str = "Northwind Goods <hello@northwind.example>"
+    # Signs the unsubscribe link in every campaign email and the offer codes; derived from
+    # api_token when unset. Links already sent stop working when it changes.
+    email_link_secret: SecretStr | None = None
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=2525, ge=1, le=65535)
     smtp_username: str | None = None

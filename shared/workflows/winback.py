@@ -193,17 +193,23 @@ def report_campaign(run: RunDoc, tasks: list[TaskDoc], now: datetime) -> RunOutc
     by_step: dict[str, list[TaskDoc]] = {}
     for task in tasks:
         by_step.setdefault(task.step, []).append(task)
-    sent = [
-        t.output["sent"]
+    outcomes = [
+        t.output["sent"] or {}
         for t in by_step.get("send", [])
         if t.status is TaskStatus.SUCCEEDED and t.output and "sent" in t.output
     ]
+    sent = [o for o in outcomes if "provider_message_id" in o]
+    skipped = len(outcomes) - len(sent)
     drafted = sum(1 for t in by_step.get("draft", []) if t.status is TaskStatus.SUCCEEDED)
     chosen = len(by_step.get("draft", []))
     summary = f"Win-back: {chosen} customers chosen, {drafted} emails drafted, {len(sent)} sent"
+    if skipped:
+        summary += f", {skipped} not sent (unsubscribed after the draft)"
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    # The codes are for the shop's checkout: each works once, for its customer, until the date.
     header = ["customer_id", "to", "subject", "provider", "provider_message_id", "sent_at"]
+    header += ["discount_code", "code_valid_until"]
     writer.writerow(header)
     rows = [[s.get(key, "") for key in header] for s in sent]
     writer.writerows(rows)

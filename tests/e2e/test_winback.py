@@ -106,6 +106,39 @@ def test_an_approved_campaign_sends_each_email_once_and_logs_it(
     assert len(rows) == 5
 
 
+def test_a_customer_who_unsubscribes_from_an_email_is_left_out_of_the_next_campaign(
+    cloud: LocalCloud, store: FirestoreStore
+) -> None:
+    run_id = start_run_via_api(cloud, workflow="winback", params={"max_customers": 2})
+    run = wait_for_approval(store, run_id)
+    assert decide(cloud, run_id, decision="approve").status_code == 202
+    done = wait_for_run(store, run_id, timeout_s=90)
+    assert done.status is RunStatus.SUCCEEDED, done.failure_reasons
+    assert cloud.smtp is not None
+    first, _ = sorted(cloud.smtp.messages(), key=lambda m: m.subject)
+    mime = first.parsed()
+    # What the customer reads: their own code, the date, and a way out that works.
+    code_row = next(
+        t.output["email"] for t in store.list_tasks(run_id, step="draft")
+        if t.output and f"<{t.output['email']['to']}>" in mime["To"]
+    )  # fmt: skip
+    assert code_row["code"] in first.text() and "ordered from Northwind Goods" in first.text()
+    link = mime["List-Unsubscribe"].strip("<>")
+    assert link.startswith(f"{cloud.status_url}/unsubscribe?")
+    assert mime["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    clicked = httpx.post(link, data={"List-Unsubscribe": "One-Click"}, timeout=10)
+
+    assert clicked.status_code == 200 and clicked.json()["unsubscribed"] is True
+    next_id = start_run_via_api(cloud, workflow="winback", params={"max_customers": 2})
+    wait_for_approval(store, next_id)
+    chosen = store.list_tasks(next_id, step="select")[0].output["customers"]  # type: ignore[index]
+    assert code_row["customer_id"] not in [c["customer_id"] for c in chosen]
+    assert "1 more have unsubscribed" in store.list_tasks(next_id, step="select")[0].output["rule"]  # type: ignore[index]
+    assert run.step == "approve"
+    assert decide(cloud, next_id, decision="reject").status_code == 202
+
+
 def test_a_rejected_campaign_sends_nothing(cloud: LocalCloud, store: FirestoreStore) -> None:
     run_id = start_run_via_api(cloud, workflow="winback", params={"max_customers": 3})
     wait_for_approval(store, run_id)

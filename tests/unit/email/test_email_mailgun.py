@@ -62,6 +62,17 @@ def test_a_send_posts_the_form_with_message_id_header_and_variable() -> None:
     }
 
 
+def test_the_emails_own_headers_are_h_fields() -> None:
+    replay = Replay(ok("mailgun_messages_queued.json"))
+    headers = {"List-Unsubscribe": "<https://s.example/u>", "List-Unsubscribe-Post": "x=y"}
+
+    mailgun(replay).send(EMAIL.model_copy(update={"headers": headers}))
+
+    form = parse_qs(replay.requests[0].content.decode(), strict_parsing=True)
+    assert form["h:List-Unsubscribe"] == ["<https://s.example/u>"]
+    assert form["h:List-Unsubscribe-Post"] == ["x=y"]
+
+
 def test_an_eu_domain_uses_the_eu_base_url_and_text_only_has_no_html() -> None:
     replay = Replay(ok("mailgun_messages_queued.json"))
 

@@ -68,6 +68,10 @@ def test_the_message_id_carries_the_key() -> None:
         {"subject": "two\nlines"},
         {"subject": ""},
         {"unknown": "field"},
+        {"headers": {"From": "someone@else.example"}},
+        {"headers": {"X-Controlroom-Key": "other"}},
+        {"headers": {"List-Unsubscribe": "<https://a.example>\r\nBcc: b@c.example"}},
+        {"headers": {"Bad Name": "x"}},
     ],
 )
 def test_an_invalid_email_is_refused(changes: dict[str, object]) -> None:
@@ -90,6 +94,16 @@ def test_the_mime_form_has_text_html_and_the_key_headers() -> None:
     html = parsed.get_body(preferencelist=("html",))
     assert plain is not None and "20% off" in plain.get_content()
     assert html is not None and "<b>20% off</b>" in html.get_content()
+
+
+def test_more_headers_travel_in_the_mime_form() -> None:
+    unsubscribe = {"List-Unsubscribe": "<https://s.example/u?a=1>"}
+    unsubscribe["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    raw = to_mime(email(headers=unsubscribe), "hello@shop.example").as_bytes()
+    parsed = message_from_bytes(raw, policy=policy.default)
+
+    assert parsed["List-Unsubscribe"] == "<https://s.example/u?a=1>"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_a_text_only_email_is_a_single_part() -> None:

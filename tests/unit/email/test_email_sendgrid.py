@@ -70,6 +70,21 @@ def test_a_send_posts_the_documented_body_with_the_key() -> None:
     }
 
 
+def test_the_emails_own_headers_join_the_key_headers() -> None:
+    replay = Replay(accepted())
+    sender, _ = sendgrid(replay)
+    headers = {"List-Unsubscribe": "<https://s.example/u>", "List-Unsubscribe-Post": "x=y"}
+
+    sender.send(EMAIL.model_copy(update={"headers": headers}))
+
+    sent_headers = json.loads(replay.requests[0].content)["headers"]
+    assert sent_headers == {
+        **headers,
+        "Message-ID": f"<{KEY}@controlroom>",
+        "X-Controlroom-Key": KEY,
+    }
+
+
 def test_a_text_only_email_has_one_content_part_and_no_name_when_none_given() -> None:
     replay = Replay(accepted())
     sender, _ = sendgrid(replay)

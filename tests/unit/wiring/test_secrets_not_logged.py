@@ -73,6 +73,7 @@ def test_every_secret_setting_is_configured_by_this_test() -> None:
         "smtp_password",
         "sendgrid_api_key",
         "mailgun_api_key",
+        "email_link_secret",
         "llm_openai_api_key",
         "langsmith_api_key",
         "peopledatalabs_api_key",

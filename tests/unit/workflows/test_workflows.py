@@ -136,24 +136,35 @@ def test_sends_apply_the_approvers_subject_and_leave_out_excluded_customers() ->
     assert {s.input["email"]["subject"] for s in specs} == {"We miss you"}
 
 
+NOW_ISO = "2026-11-16T08:00:00"
+
+
 def test_the_campaign_report_logs_one_row_per_email_sent() -> None:
     sent = {"customer_id": "cus_1", "to": "a1@x.test", "subject": "Hi", "provider": "smtp"}
-    sent |= {"provider_message_id": "<k@controlroom>", "sent_at": "2026-11-16T08:00:00"}
+    sent |= {"provider_message_id": "<k@controlroom>", "sent_at": NOW_ISO}
+    sent |= {"discount_code": "BACK-AB2C-D3EF", "code_valid_until": "2026-12-16"}
+    skipped = {"customer_id": "cus_3", "skipped": "unsubscribed"}
     tasks = [
-        selection(1, 2),
+        selection(1, 3),
         draft(1),
         draft(2, TaskStatus.FAILED),
+        draft(3),
         task("send", "send-cus_1", TaskStatus.SUCCEEDED, {"sent": sent}),
+        task("send", "send-cus_3", TaskStatus.SUCCEEDED, {"sent": skipped}),
     ]
 
     outcome = report_campaign(run(), tasks, NOW)
 
-    assert outcome.summary == "Win-back: 2 customers chosen, 1 emails drafted, 1 sent"
-    assert outcome.rows == [
-        ["wb-1", "cus_1", "a1@x.test", "Hi", "smtp", "<k@controlroom>", "2026-11-16T08:00:00"]
-    ]
+    assert outcome.summary == (
+        "Win-back: 3 customers chosen, 2 emails drafted, 1 sent, "
+        "1 not sent (unsubscribed after the draft)"
+    )
+    (row,) = outcome.rows
+    assert row[:7] == ["wb-1", "cus_1", "a1@x.test", "Hi", "smtp", "<k@controlroom>", NOW_ISO]
+    assert row[7:] == ["BACK-AB2C-D3EF", "2026-12-16"]
     (csv,) = outcome.artifacts
     assert csv.name == "campaign.csv" and csv.content.count("\n") == 2
+    assert csv.content.splitlines()[0].endswith(",discount_code,code_valid_until")
 
 
 def test_the_graph_is_drawn_from_langgraph_with_the_approval_branch() -> None:
