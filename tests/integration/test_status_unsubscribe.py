@@ -41,7 +41,7 @@ def test_the_link_opens_a_page_that_asks_and_writes_nothing(
     html = response.get_data(as_text=True)
 
     assert response.status_code == 200
-    assert "Unsubscribe from Northwind Goods" in html and 'method="post"' in html
+    assert "Get no more offers from Northwind Goods?" in html and 'method="post"' in html
     assert ADDRESS not in html  # the page never shows the address
     assert _suppressed(clean_emulators.project) == set()  # a mail scanner's GET changes nothing
 
