@@ -1,8 +1,12 @@
-"""Checks on a drafted answer before it may be sent: grounded, cited, short, polite (pure)."""
+"""Checks on a drafted answer before it may be sent: grounded, cited, short, polite, and
+free of what no customer may read (template syntax, placeholders, internal ids: the copy
+check every customer-facing text passes) (pure)."""
 
 from __future__ import annotations
 
 import re
+
+from shared.core.copy_check import copy_problems
 
 _URL = re.compile(r"https?://[^\s)\]>]+")
 _FIGURE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
@@ -42,4 +46,5 @@ def validate_answer(answer: str, sources: list[str], max_chars: int = 1200) -> l
     for phrase in _RUDE:
         if phrase in lowered:
             problems.append(f"tone: {phrase!r}")
+    problems.extend(copy_problems(uncited_text, quoted=corpus))
     return problems

@@ -93,10 +93,21 @@ def test_a_grounded_cited_answer_passes() -> None:
         ("We guarantee a refund [1].", "promise not in the sources: 'we guarantee'"),
         ("That is your fault [1].", "tone: 'your fault'"),
         ("", "empty answer"),
+        ("Hi {{ first_name }}, returns within 30 days [1].", "template syntax: '{{ first_name }}'"),
+        ("Hi [first name], returns within 30 days [1].", "an unfilled placeholder: '[first name]'"),
+        ("Case cus_0042: returns within 30 days [1].", "an internal id: 'cus_0042'"),
     ],
 )
 def test_each_validation_problem_is_named(answer: str, problem: str) -> None:
     assert problem in validate_answer(answer, SOURCES)
+
+
+def test_what_the_help_centre_itself_says_may_be_quoted() -> None:
+    sources = ["Write to returns@shop.example with the subject {order_id} within 30 days."]
+    answer = "Write to returns@shop.example with the subject {order_id} within 30 days [1]."
+
+    assert validate_answer(answer, sources) == []
+    assert "an unfilled placeholder: '{name}'" in validate_answer(answer + " {name}", sources)
 
 
 def test_an_overlong_answer_is_rejected() -> None:
