@@ -19,6 +19,8 @@ technical
     run duration p50/p95 per workflow and overall (finished runs), by linear interpolation
     error rates: failed / (succeeded + failed) runs, failed / finished tasks; retried tasks
         (more than one attempt)
+    agent health: per agent, its last success and failure, error rates over the window and its
+        last 7 days, durations, retries, tokens and cost, and a state (shared/app/agent_health.py)
     tokens, calls and cost by agent, provider, model and UTC day (the day a task finished),
         from each task's recorded usage; a task that fell back across providers counts
         under "mixed"
@@ -37,6 +39,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from shared.app.agent_health import DEFAULT_ERROR_RATE_ALERT, AgentHealth, agent_health
+from shared.app.percentiles import percentile
 from shared.app.status_views import (
     MAX_STATS_DAYS,
     Day,
@@ -49,6 +53,7 @@ from shared.app.status_views import (
 from shared.core.documents import MessageDoc, RunDoc, TaskDoc
 from shared.core.errors import InvalidRequestError
 from shared.core.ports import ConversationStore, Store
+from shared.core.topology import ALL_AGENTS
 
 MAX_KPI_RUNS = 1000
 DEFAULT_KPI_DAYS = 30
@@ -187,6 +192,7 @@ class TechnicalKpis(BaseModel):
     usage_by_provider: list[UsageRow]
     usage_by_model: list[UsageRow]
     usage_by_day: list[UsageRow]
+    agent_health: list[AgentHealth]
 
 
 class Kpis(BaseModel):
@@ -210,6 +216,7 @@ def gather_kpis(
     conversations: ConversationStore,
     effects: EffectCounts,
     today: date,
+    error_rate_alert: float = DEFAULT_ERROR_RATE_ALERT,
 ) -> Kpis:
     """Read what the window's figures need and compute them."""
     since, until = params.window(today)
@@ -236,6 +243,7 @@ def gather_kpis(
         messages,
         escalated_ids,
         truncated=len(found) > MAX_KPI_RUNS,
+        error_rate_alert=error_rate_alert,
     )
 
 
@@ -252,6 +260,7 @@ def compute_kpis(
     messages: Sequence[tuple[str, MessageDoc]],
     escalated_message_ids: set[str],
     truncated: bool = False,
+    error_rate_alert: float = DEFAULT_ERROR_RATE_ALERT,
 ) -> Kpis:
     """Every figure of the page from the runs, their tasks, email counts and messages."""
     tasks = [task for run in runs for task in tasks_by_run.get(run.run_id, [])]
@@ -316,6 +325,12 @@ def compute_kpis(
             _usage(tasks, lambda t: _day(t.finished_at or created[t.run_id]).isoformat()),
             key=lambda row: row.key,
         ),
+        agent_health=agent_health(
+            tasks,
+            midnight(until + timedelta(days=1)),
+            error_rate_alert=error_rate_alert,
+            agents=ALL_AGENTS,
+        ),
     )
     return Kpis(
         since=since,
@@ -325,18 +340,6 @@ def compute_kpis(
         business=business,
         technical=technical,
     )
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0-100) by linear interpolation between closest ranks (as numpy's
-    default); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:

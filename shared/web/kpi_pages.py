@@ -33,10 +33,13 @@ def _kpis_page(request: flask.Request, as_json: bool) -> flask.Response:
         conversations=conversations(),
         effects=status_records(),
         today=utcnow().date(),
+        error_rate_alert=services().settings.agent_error_rate_alert,
     )
     if as_json:
         return json_response(kpis.model_dump(mode="json"))
-    return render_html("kpis.html", kpis=kpis, params=params, charts=_kpi_charts(kpis, params))
+    alert = services().settings.agent_error_rate_alert
+    charts = _kpi_charts(kpis, params)
+    return render_html("kpis.html", kpis=kpis, params=params, charts=charts, alert=alert)
 
 
 def _days(since: date, until: date) -> list[str]:

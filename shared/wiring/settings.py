@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     status_session_secret: SecretStr | None = None
     status_session_ttl_s: int = Field(default=12 * 3600, ge=300, le=30 * 24 * 3600)
     status_url: str = Field(default="http://127.0.0.1:8080", description="Public status page URL")
+    # An agent shows as failing on the KPIs page when more than this share of its tasks of the
+    # last 7 days failed (or when its latest task did).
+    agent_error_rate_alert: float = Field(default=0.2, ge=0, le=1)
     # The sweeper (shared/app/sweep.py) sends again a task nobody took this long after it was
     # dispatched (its message lost) and moves on a step finished this long ago but still open.
     # The sweep itself runs on the sweep-overdue-runs schedule (every 5 minutes in the cloud;

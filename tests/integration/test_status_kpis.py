@@ -264,6 +264,22 @@ def test_technical_figures_match_the_seeded_tasks(client: flask.testing.FlaskCli
         "tokens_out": 450,
         "cost_usd": 0.0123,
     }
+    # Insights' only task failed (w2), so it is failing and listed first; the agents with no
+    # task in the window are idle; the window ends at 2026-11-13 00:00 UTC.
+    health = {a["agent"]: a for a in technical["agent_health"]}
+    assert [a["agent"] for a in technical["agent_health"]] == [
+        "insights", "ads", "finance", "leads", "marketing", "support",
+    ]  # fmt: skip
+    assert (health["insights"]["state"], health["insights"]["why"]) == (
+        "failing",
+        "its latest task failed",
+    )
+    assert health["insights"]["last_failure_at"] == "2026-11-11T08:00:30Z"
+    assert (health["insights"]["error_rate_recent"], health["insights"]["retried"]) == (1.0, 1)
+    assert health["finance"]["state"] == "ok" and health["finance"]["tasks"] == 1
+    assert health["finance"]["last_success_at"] == "2026-11-10T08:00:30Z"
+    assert (health["marketing"]["tasks"], health["marketing"]["error_rate"]) == (3, 0.0)
+    assert {health[a]["state"] for a in ("ads", "leads", "support")} == {"idle"}
 
 
 def test_both_tabs_render_their_charts_as_inline_svg(client: flask.testing.FlaskClient) -> None:
@@ -274,6 +290,7 @@ def test_both_tabs_render_their_charts_as_inline_svg(client: flask.testing.Flask
     assert "<title>11-12: running 1</title>" in business
     assert 'Emails sent</div><div class="figure">2</div>' in business
     assert technical.count("<svg") == 6 and "<title>finance: 1,200</title>" in technical
+    assert "<h2>Agent health</h2>" in technical and "● failing" in technical
     assert "<script" not in business.split("</header>")[1]  # no JavaScript needed
 
 
