@@ -6,6 +6,8 @@ customer messages sent in those days; each is computed by code from what Firesto
 business
     runs by workflow and by day, by status
     campaigns: runs of CAMPAIGN_WORKFLOWS started, and succeeded
+    trends: revenue, MRR, NRR, churned customers, ROAS (blended and per channel) and support
+        tickets of each succeeded weekly run, week after week (shared/app/trends.py)
     emails sent: done effect records `email-<customer>` (the exactly-once record each sent
         email leaves, runs/{run}/effects); what actually left, not what was drafted
     reports delivered: succeeded runs of REPORT_WORKFLOWS
@@ -50,6 +52,7 @@ from shared.app.status_views import (
     stats_window,
     support_stats,
 )
+from shared.app.trends import Trend, business_trends
 from shared.core.documents import MessageDoc, RunDoc, TaskDoc
 from shared.core.errors import InvalidRequestError
 from shared.core.ports import ConversationStore, Store
@@ -174,6 +177,7 @@ class BusinessKpis(BaseModel):
     support: SupportKpis
     turnaround: list[Durations]
     time_saved: TimeSaved
+    trends: list[Trend]
 
 
 class TechnicalKpis(BaseModel):
@@ -301,6 +305,7 @@ def compute_kpis(
             emails=emails,
             reports=reports,
         ),
+        trends=business_trends(runs, tasks_by_run),
     )
     finished = [r for r in runs if r.status in ("succeeded", "failed")]
     failed = sum(1 for r in finished if r.status == "failed")

@@ -12,9 +12,20 @@ import flask
 from markupsafe import Markup
 
 from shared.app.kpis import KpiParams, Kpis, gather_kpis
+from shared.app.trends import Trend
 from shared.core.models import utcnow
 from shared.web.charts import Series, bar_chart, column_chart
+from shared.web.formats import (
+    NO_FIGURE,
+    change,
+    money,
+    month_name,
+    multiple,
+    percent,
+    whole_money,
+)
 from shared.web.pages import render_html
+from shared.web.report_charts import Line, line_chart
 from shared.web.responses import json_response
 from shared.web.router import Routes
 from shared.wiring.services import conversations, services, status_records
@@ -39,7 +50,49 @@ def _kpis_page(request: flask.Request, as_json: bool) -> flask.Response:
         return json_response(kpis.model_dump(mode="json"))
     alert = services().settings.agent_error_rate_alert
     charts = _kpi_charts(kpis, params)
-    return render_html("kpis.html", kpis=kpis, params=params, charts=charts, alert=alert)
+    trends = [_trend_view(t) for t in kpis.business.trends] if params.tab == "business" else []
+    return render_html(
+        "kpis.html", kpis=kpis, params=params, charts=charts, alert=alert, trends=trends
+    )
+
+
+def _figure(trend: Trend, value: float | None, whole: bool = False) -> str:
+    if value is None:
+        return NO_FIGURE
+    if trend.unit == "cents":
+        return (whole_money if whole else money)(value, trend.currency or "EUR")
+    if trend.unit == "share":
+        return percent(value)
+    if trend.unit == "multiple":
+        return multiple(value)
+    return f"{value:,.0f}"
+
+
+def _trend_view(trend: Trend) -> dict[str, object]:
+    """One row of the week-over-week table, with its line chart."""
+    if trend.change is None:
+        moved = NO_FIGURE
+    elif trend.unit == "share":
+        moved = f"{'+' if trend.change >= 0 else chr(0x2212)}{abs(trend.change) * 100:.1f} points"
+    else:
+        moved = change(trend.change)
+    labels = [p.at.strftime("%d %b") for p in trend.points]
+    values = [p.value for p in trend.points]
+    latest = next((p for p in reversed(trend.points) if p.value is not None), None)
+    return {
+        "title": trend.title,
+        "latest": _figure(trend, trend.latest),
+        "of": month_name(latest.label) if latest and latest.label else "",
+        "previous": _figure(trend, trend.previous),
+        "change": moved,
+        "runs": sum(1 for v in values if v is not None),
+        "chart": line_chart(
+            f"{trend.title}, by weekly run",
+            labels,
+            [Line(trend.title, values)],
+            fmt=lambda v: _figure(trend, v, whole=True),
+        ),
+    }
 
 
 def _days(since: date, until: date) -> list[str]:
