@@ -29,10 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     topo = commands.add_parser("topology", help="write the topology JSON that Terraform reads")
     topo.add_argument("--output", type=Path, default=TOPOLOGY_JSON)
     from shared.cli.analytics import add_analyze_parser, run_analyze
+    from shared.cli.data import add_data_parser, run_data
     from shared.cli.kb import add_kb_parser, run_kb
     from shared.cli.support_eval import add_support_parser, run_support
 
     add_analyze_parser(commands)
+    add_data_parser(commands)
     add_kb_parser(commands)
     add_support_parser(commands)
     args = parser.parse_args(argv)
@@ -40,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_analyze(args)
     if args.command == "kb":
         return run_kb(args)
+    if args.command == "data":
+        return run_data(args)
     if args.command == "support":
         return run_support(args)
     if args.command == "topology":
