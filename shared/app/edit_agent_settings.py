@@ -38,6 +38,7 @@ from shared.core.agent_settings import (
     PromptSet,
     bundled_agents,
     bundled_policy,
+    bundled_policy_notes,
     bundled_prompts,
     resolve_agent_settings,
 )
@@ -85,6 +86,7 @@ class FormField:
     value: str  # as typed into the form (YAML for structured policy values)
     widget: Literal["text", "textarea", "select"]
     options: tuple[str, ...] = ()
+    help: str = ""  # what the setting does, in words
 
 
 @dataclass(frozen=True)
@@ -151,34 +153,56 @@ def settings_view(
         diffs=_diffs(agent, history),
         fields={
             "prompts": _prompt_fields(settings.prompts),
-            "policy": _policy_fields(settings.policy),
+            "policy": _policy_fields(settings.policy, bundled_policy_notes(agent)),
         },
     )
+
+
+# What each prompt field is for; {{ name }} in a template is replaced by that figure.
+PROMPT_HELP = {
+    "tier": "which model answers: smart (the larger one) or fast (the cheaper one)",
+    "system": "who the model is told it is and the rules it must keep",
+    "prompt": "what the model is asked, with the figures filled in where {{ name }} stands",
+    "headline": "the one-line title of the agent's section in the report",
+    "offline": "the text written without an LLM (no key configured), figures filled in",
+    "drafts.system": "who the model is told it is when it drafts customer-facing copy",
+    "drafts.prompt": "what the model is asked for each draft, with the figures filled in",
+}
+
+
+def _prompt_help(name: str) -> str:
+    if name in PROMPT_HELP:
+        return PROMPT_HELP[name]
+    if ".offline." in f".{name}.":
+        return "the draft's " + name.rsplit(".", 1)[-1] + " as written without an LLM"
+    return ""
 
 
 def _prompt_fields(prompts: PromptSet) -> list[FormField]:
     fields = []
     for name, value in _string_leaves(prompts.model_dump()).items():
+        help_text = _prompt_help(name)
         if name == "tier":
-            fields.append(FormField(name, value, "select", ("smart", "fast")))
+            fields.append(FormField(name, value, "select", ("smart", "fast"), help_text))
         else:
-            fields.append(
-                FormField(name, value, "textarea" if "\n" in value or len(value) > 80 else "text")
+            widget: Literal["text", "textarea"] = (
+                "textarea" if "\n" in value or len(value) > 80 else "text"
             )
+            fields.append(FormField(name, value, widget, help=help_text))
     return fields
 
 
-def _policy_fields(policy: Policy) -> list[FormField]:
+def _policy_fields(policy: Policy, notes: Mapping[str, str]) -> list[FormField]:
     fields = []
     for key, value in policy.values.items():
-        name = f"values.{key}"
+        name, note = f"values.{key}", notes.get(key, "")
         if isinstance(value, bool):
-            fields.append(FormField(name, str(value).lower(), "select", ("true", "false")))
+            fields.append(FormField(name, str(value).lower(), "select", ("true", "false"), note))
         elif isinstance(value, int | float | str):
-            fields.append(FormField(name, str(value), "text"))
+            fields.append(FormField(name, str(value), "text", help=note))
         else:
             text = yaml.safe_dump(value, sort_keys=False, allow_unicode=True).rstrip()
-            fields.append(FormField(name, text, "textarea"))
+            fields.append(FormField(name, text, "textarea", help=note))
     return fields
 
 

@@ -8,6 +8,7 @@ versions it ran with.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from typing import Any, Literal, Protocol, TypeVar
@@ -114,6 +115,39 @@ def bundled_prompts(agent: str) -> PromptSet:
 def bundled_policy(agent: str) -> Policy:
     """The policy shipped in the repository for `agent`."""
     return Policy.model_validate(_read_yaml("policies", agent))
+
+
+_VALUE_LINE = re.compile(r"^  ([A-Za-z_][A-Za-z0-9_]*):(.*)$")
+_COMMENT_LINE = re.compile(r"^  #\s?(.*)$")
+
+
+@cache
+def bundled_policy_notes(agent: str) -> dict[str, str]:
+    """What each policy value means, in the words of the bundled file's comments: the one on
+    the value's own line, else the comment lines right above it; {} for a value with neither."""
+    path = resources.files("shared").joinpath("policies", f"{agent}.yaml")
+    notes: dict[str, str] = {}
+    above: list[str] = []
+    inside = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith(" "):
+            inside = line.startswith("values:")
+            above = []
+            continue
+        if not inside:
+            continue
+        comment = _COMMENT_LINE.match(line)
+        if comment:
+            above.append(comment.group(1).strip())
+            continue
+        value = _VALUE_LINE.match(line)
+        if value:
+            inline = value.group(2).split(" #", 1)
+            text = inline[1].strip() if len(inline) > 1 else " ".join(above)
+            if text:
+                notes[value.group(1)] = text
+            above = []
+    return notes
 
 
 def resolve_agent_settings(agent: str, overrides: AgentOverrides | None = None) -> AgentSettings:
