@@ -36,6 +36,7 @@ from shared.support.outbound import (
     OpenedTicket,
     ReplySender,
 )
+from shared.support.sources import with_sources
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +63,14 @@ def answer_support_message(
     notifier: Notifier | None = None,
     tickets: EscalationTickets | None = None,
     send_offline: bool = True,
+    articles_url: str | None = None,
 ) -> SupportDecision:
     """Run the conversation graph on the message in its thread and reply or escalate, once.
 
     `decide(text, thread)` gets the earlier turns of the stored conversation, oldest first.
     Without `send_offline`, an answer the offline writer drafted is not sent: it waits on
-    the ticket as a suggested reply for a person to send or edit.
+    the ticket as a suggested reply for a person to send or edit. The reply ends with the
+    articles it cites, linked under `articles_url` when the help centre is public.
     """
     inbound = message.inbound
     message_id = inbound_id(inbound)
@@ -83,8 +86,8 @@ def answer_support_message(
         reason = "suggested reply from the offline writer: a person sends or edits it"
     if reason:
         return _escalate(message, state, reason, run_id, conversations, clock, notifier, tickets)
-    answer = state["answer"]
-    cited = sorted({p["source"] for p in passages if f"[{p['n']}]" in answer})
+    cited = sorted({p["source"] for p in passages if f"[{p['n']}]" in state["answer"]})
+    answer = with_sources(state["answer"], passages, articles_url)
     completion = state.get("completion", {})
 
     def send(record: EffectRecord) -> dict[str, Any] | None:

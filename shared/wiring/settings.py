@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     # no platform credential (TikTok, LinkedIn, Zendesk) is configured, no once one is; then
     # they wait in the conversation view as a suggested reply a person sends or edits.
     support_send_offline_answers: bool | None = None
+    # The public help centre's base URL: a reply links each article it cites as this URL
+    # followed by the article's file name without its extension (refunds.md -> .../refunds).
+    kb_articles_url: str | None = None
     slack_bot_token: SecretStr | None = None
     slack_channel: str | None = None  # a channel ID such as C0123ABCDEF
     # The weekly report's figures go to this Google Sheet (ADC credentials) when set,

@@ -41,6 +41,9 @@ STEP_MS = 15_000  # for a page or element (the machine may be busy with other pr
 expect.set_options(timeout=STEP_MS)
 
 
+HELP_CENTRE_URL = "https://help.northwind.example/articles"
+
+
 @pytest.fixture(scope="module")
 def cloud(emulators: Emulators, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     """The local cloud on the session's emulators, one agent slowed down."""
@@ -51,7 +54,8 @@ def cloud(emulators: Emulators, tmp_path_factory: pytest.TempPathFactory) -> Ite
         function_env={
             "agent-support": {
                 "CONTROLROOM_FAULTS": json.dumps({"support": {"delay_s": SLOW_AGENT_S}})
-            }
+            },
+            "support-messages": {"CONTROLROOM_KB_ARTICLES_URL": HELP_CENTRE_URL},
         },
     )
     local = LocalCloud(config).start(emulators=(emulators.firestore, emulators.pubsub))

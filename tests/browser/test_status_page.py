@@ -14,12 +14,12 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from emulators.cloud import LocalCloud
-from emulators.demo import SUPPORT_DEMO_MESSAGES, send_chat_message
+from emulators.demo import SUPPORT_DEMO_MESSAGES, seed_knowledge_base, send_chat_message
 from shared.adapters.firestore_conversations import FirestoreConversations
 from shared.adapters.firestore_store import FirestoreStore
 from shared.core.documents import ConversationDoc, RunDoc
 from shared.core.models import ApprovalStatus, RunStatus
-from tests.browser.conftest import WAIT_MS, Screenshots, sign_in
+from tests.browser.conftest import HELP_CENTRE_URL, WAIT_MS, Screenshots, sign_in
 from tests.e2e.conftest import start_run_via_api
 from tests.helpers.waiting import wait_for
 
@@ -177,6 +177,21 @@ def test_an_escalated_conversation_is_answered_and_resolved(
     shots.take(page, "resolved")
     conversation = conversations.get_conversation(key)
     assert conversation is not None and conversation.status == "resolved"
+
+
+def test_the_site_chat_answers_with_its_sources_as_links(
+    cloud: LocalCloud, page: Page, shots: Screenshots
+) -> None:
+    seed_knowledge_base(cloud)
+    page.goto(f"{cloud.status_url}/chat")
+    page.get_by_placeholder("Ask us anything").fill("How do I reset my password?")
+    page.get_by_role("button", name="Send").click()
+
+    link = page.locator(".line.agent a")
+    expect(link).to_have_attribute("href", f"{HELP_CENTRE_URL}/password-reset")
+    expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
+    expect(page.locator(".line.agent")).to_contain_text("Sources:")
+    shots.take(page, "chat-sources")
 
 
 def _assert_fits_a_phone(

@@ -16,6 +16,7 @@ from shared.support.inbound import parse_generic
 from shared.support.outbound import SentReply
 from tests.conftest import Emulators
 from tests.helpers.functions_app import function_client, pubsub_cloud_event
+from tests.helpers.status_client import clear_settings_caches
 
 pytestmark = pytest.mark.integration
 
@@ -67,8 +68,36 @@ def test_a_question_the_kb_answers_gets_one_cited_reply(
     assert len(replies) == 1
     assert replies[0].citations == ["password-reset.txt"]
     assert "[1]" in replies[0].text and replies[0].offline is True
+    assert replies[0].text.endswith(
+        "\n\nSources:\n[1] Resetting your password and signing in"
+    )  # no public URL set
     conversation = conversations.get_conversation(message.inbound.conversation_key)
     assert conversation is not None and conversation.status == "answered"
+
+
+def test_with_a_public_help_centre_the_reply_links_the_article_it_cites(
+    conversations: FirestoreConversations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONTROLROOM_KB_ARTICLES_URL", "https://help.northwind.example/articles")
+    clear_settings_caches()
+    [inbound] = parse_generic(
+        {"message_id": "q9", "conversation_id": "conv-q9", "user": {"id": "u1"},
+         "text": "How do I reset my password?"}
+    )  # fmt: skip
+    conversations.record_inbound(inbound, utcnow())
+
+    status, message = _deliver("How do I reset my password?", "q9")
+
+    assert status == 200
+    (reply,) = [
+        m
+        for m in conversations.list_messages(message.inbound.conversation_key)
+        if m.role == "agent"
+    ]
+    assert reply.text.endswith(
+        "Sources:\n[1] Resetting your password and signing in: "
+        "https://help.northwind.example/articles/password-reset"
+    )
 
 
 def test_an_urgent_message_becomes_one_ticket_and_one_notification(
@@ -144,7 +173,8 @@ def test_the_platform_sender_is_called_once_per_message_and_escalations_notify(
             replies=lambda platform: sender, notifier=notifier,
         )  # fmt: skip
 
-    assert sender.sent == [("generic:conv-q3", "q3", "Use the reset link [1].", "generic:q3")]
+    text = "Use the reset link [1].\n\nSources:\n[1] password-reset"  # the source under it
+    assert sender.sent == [("generic:conv-q3", "q3", text, "generic:q3")]
     # The notice's effect record keeps it single on redelivery (Slack's metadata lookup is
     # left for the crash window between the post and the record).
     assert notifier.notices == [
@@ -217,15 +247,14 @@ def test_a_crash_between_sending_and_recording_repeats_the_first_words_or_nothin
     sent_by_vendor = crashing.sent + ([] if vendor_dedupes else retry.sent)
     # One call per key where the vendor can be asked; the documented repeat where it cannot,
     # and then with the words decided first, never a second draft.
-    assert [text for *_, text, _ in sent_by_vendor] == ["First draft [1]."] * (
-        1 if vendor_dedupes else 2
-    )
-    assert (decision.action, decision.answer) == ("replied", "First draft [1].")
+    first = "First draft [1].\n\nSources:\n[1] password-reset"  # the words and their source
+    assert [text for *_, text, _ in sent_by_vendor] == [first] * (1 if vendor_dedupes else 2)
+    assert (decision.action, decision.answer) == ("replied", first)
     assert redelivered.action == "already handled"
     thread = conversations.list_messages("generic:conv-q5")
     assert [(m.role, m.text) for m in thread] == [
         ("customer", "hi"),
-        ("agent", "First draft [1]."),
+        ("agent", first),
     ]
     effect = conversations.effect_ref("support-generic:q5", "reply").get().to_dict()
     assert effect is not None and (effect["status"], effect["attempts"]) == ("done", 2)

@@ -59,5 +59,6 @@ def _answer(delivery: Delivery) -> None:
         send_offline=send_offline_answers(
             svc.settings.model_dump(), svc.settings.support_send_offline_answers
         ),
+        articles_url=svc.settings.kb_articles_url,
     )
     logger.info("support message %s: %s", delivery.message_id, decision.action)
