@@ -6,6 +6,8 @@
     client.identify("user-42", {"plan": "free", "email": "ada@example.com"})
     client.track("Viewed Pricing", user_id="user-42", properties={"item_id": "pro"})
     client.recommendations("user-42")      # {"strategy": ..., "items": [...]} (synchronous)
+    client.content("the pro plan", "teams comparing plans", "email", variants=2)
+                                            # {"variants": [...], "sources": [...], "usage": ...}
     client.flush()                          # also runs at interpreter exit
 
 `track` and `identify` only enqueue (never block, never raise on network trouble): a
@@ -153,6 +155,28 @@ class Client:
         response = self._with_retries(
             lambda: self._http.get(f"/v1/recommendations/{user_id}", params={"limit": limit})
         )
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def content(
+        self,
+        product: str,
+        audience: str,
+        channel: str,
+        *,
+        tone: str = "friendly",
+        variants: int = 2,
+    ) -> dict[str, Any]:
+        """Copy variants from a brief, grounded in the help centre (synchronous; retried like a
+        batch, then raises). `channel`: email, social, search, landing_page or sms."""
+        brief = {
+            "product": product,
+            "audience": audience,
+            "channel": channel,
+            "tone": tone,
+            "variants": variants,
+        }
+        response = self._with_retries(lambda: self._http.post("/v1/content", json=brief))
         answer: dict[str, Any] = response.json()
         return answer
 

@@ -43,7 +43,8 @@ locals {
       function.source == "functions/agents/ads" ? local.ads_secrets : [],
       function.source == "functions/supervisor" ? ["CONTROLROOM_SLACK_BOT_TOKEN"] : [],
       function.entry_point == "on_sweep" ? local.llm_secrets : [],
-      name == "webhooks" ? ["CONTROLROOM_API_TOKEN", "CONTROLROOM_WEBHOOK_SECRETS"] : [],
+      # webhooks also writes the content API's copy (POST /v1/content) with the LLM
+      name == "webhooks" ? concat(["CONTROLROOM_API_TOKEN", "CONTROLROOM_WEBHOOK_SECRETS"], local.llm_secrets) : [],
       name == "status" ? ["CONTROLROOM_API_TOKEN", "CONTROLROOM_STATUS_TOKENS", "CONTROLROOM_STATUS_SESSION_SECRET", "CONTROLROOM_EMAIL_LINK_SECRET"] : [],
     ))
   }

@@ -37,6 +37,7 @@ Subtrees defined next to the code that raises them (each subclasses the two abov
   StaleSignatureError; UnknownPlatformError (an InvalidRequestError).
 - shared/adapters/csv_source.py: CsvImportError (an InvalidRequestError naming file, row
   and column).
+- shared/content/write.py: CopyRejectedError (copy that failed the copy check twice, 422).
 
 A unit test checks that this docstring names every subclass of ControlroomError in shared/.
 

@@ -7,6 +7,7 @@
  *     controlroom.identify("user-42", {plan: "free"});
  *     controlroom.track("Viewed Pricing", {item_id: "pro"});
  *     controlroom.recommendations("user-42").then(function (r) { ... });
+ *     controlroom.content({product: "the pro plan", audience: "teams", channel: "social"})
  *   </script>
  *
  * track and identify only enqueue: every item gets a random message_id (so a batch sent twice
@@ -19,7 +20,7 @@
  * dropped: the daily quota is spent); 5xx and network errors back off exponentially with
  * jitter, up to maxAttempts sends; other 4xx drop the batch at once. The queue is bounded
  * (maxQueueSize): when full, new items are dropped. controlroom.stats counts what happened.
- * The key is a browser key: it can only send events and read recommendations.
+ * The key is a browser key: it can only send events, read recommendations and ask for copy.
  */
 (function (global) {
   "use strict";
@@ -170,6 +171,15 @@
         (limit ? "?limit=" + limit : "");
       return global.fetch(url, { headers: headers(), mode: "cors" }).then(function (response) {
         if (!response.ok) throw new Error("recommendations: HTTP " + response.status);
+        return response.json();
+      });
+    },
+
+    /** Copy variants from a brief ({product, audience, channel, tone, variants}): POST /v1/content. */
+    content: function (brief) {
+      var request = { method: "POST", headers: headers(), mode: "cors", body: JSON.stringify(brief) };
+      return global.fetch(config.host + "/v1/content", request).then(function (response) {
+        if (!response.ok) throw new Error("content: HTTP " + response.status);
         return response.json();
       });
     },
