@@ -88,6 +88,15 @@ class FirestoreConversations(FirestoreEffects):
         snap = self._conversation(key).get()
         return ConversationDoc.model_validate(snap.to_dict()) if snap.exists else None
 
+    def mark_sales_lead(self, key: str, now: datetime) -> bool:
+        """Set sales_lead_at once: a redelivery or a later sales message leaves the first."""
+        ref = self._conversation(key)
+        snap = ref.get()
+        if not snap.exists or (snap.to_dict() or {}).get("sales_lead_at") is not None:
+            return False
+        ref.update({"sales_lead_at": now})
+        return True
+
     def list_messages(self, key: str) -> list[MessageDoc]:
         """A conversation's messages, oldest first."""
         docs = self._conversation(key).collection("messages").order_by("at").stream()

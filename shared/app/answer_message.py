@@ -64,13 +64,15 @@ def answer_support_message(
     tickets: EscalationTickets | None = None,
     send_offline: bool = True,
     articles_url: str | None = None,
+    sales_next_step: str | None = None,
 ) -> SupportDecision:
     """Run the conversation graph on the message in its thread and reply or escalate, once.
 
     `decide(text, thread)` gets the earlier turns of the stored conversation, oldest first.
     Without `send_offline`, an answer the offline writer drafted is not sent: it waits on
     the ticket as a suggested reply for a person to send or edit. The reply ends with the
-    articles it cites, linked under `articles_url` when the help centre is public.
+    articles it cites, linked under `articles_url` when the help centre is public. A sales
+    enquiry marks its conversation a sales lead, and its reply offers `sales_next_step`.
     """
     inbound = message.inbound
     message_id = inbound_id(inbound)
@@ -82,12 +84,17 @@ def answer_support_message(
     passages = state.get("passages", [])
     reason = state.get("escalation_reason")
     run_id = support_run_id(message_id)
+    if intent == "sales":
+        conversations.mark_sales_lead(inbound.conversation_key, clock())
     if not reason and not send_offline and state.get("completion", {}).get("offline"):
         reason = "suggested reply from the offline writer: a person sends or edits it"
     if reason:
         return _escalate(message, state, reason, run_id, conversations, clock, notifier, tickets)
     cited = sorted({p["source"] for p in passages if f"[{p['n']}]" in state["answer"]})
-    answer = with_sources(state["answer"], passages, articles_url)
+    answer = state["answer"]
+    if intent == "sales" and sales_next_step:
+        answer = f"{answer.rstrip()}\n\n{sales_next_step.strip()}"
+    answer = with_sources(answer, passages, articles_url)
     completion = state.get("completion", {})
 
     def send(record: EffectRecord) -> dict[str, Any] | None:

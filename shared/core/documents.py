@@ -156,6 +156,8 @@ class ConversationDoc(Document):
     ticket_id: str | None = None
     last_message_at: datetime
     updated_at: datetime
+    # When a message of the conversation was first classified as sales: a lead for the team.
+    sales_lead_at: datetime | None = None
 
 
 class MessageDoc(Document):

@@ -259,6 +259,10 @@ class ConversationStore(EffectLedger, Protocol):
         """Record a notification for people once (the local stand-in for Slack)."""
         ...
 
+    def mark_sales_lead(self, key: str, now: datetime) -> bool:
+        """Mark the conversation a sales lead (the first time only); True when it is new."""
+        ...
+
     def list_conversations(self, statuses: Sequence[str], limit: int) -> list[ConversationDoc]:
         """Conversations in one of `statuses`, the latest customer message first."""
         ...

@@ -16,7 +16,7 @@ from shared.support.inbound import parse_generic
 from shared.support.outbound import SentReply
 from tests.conftest import Emulators
 from tests.helpers.functions_app import function_client, pubsub_cloud_event
-from tests.helpers.status_client import clear_settings_caches
+from tests.helpers.status_client import BROWSER, clear_settings_caches, status_client
 
 pytestmark = pytest.mark.integration
 
@@ -306,3 +306,68 @@ def test_a_thread_reaches_the_graph_with_the_turns_before_the_message(
 
     assert seen[0] == []
     assert seen[1] == [{"role": "customer", "text": "How long does delivery take to Germany?"}]
+
+
+def test_a_sales_enquiry_marks_a_lead_once_and_its_reply_offers_the_next_step(
+    conversations: FirestoreConversations,
+) -> None:
+    sender = RecordingSender()
+    state = {
+        "classification": {"intent": "sales"},
+        "passages": [{"n": 1, "source": "business-accounts.md", "title": "Business accounts"}],
+        "answer": "Business accounts get invoices on 30-day terms [1].",
+    }
+    [inbound] = parse_generic(
+        {"message_id": "s1", "conversation_id": "conv-s1", "user": {"id": "u5"},
+         "text": "Can my company order 200 kettles on invoice?"}
+    )  # fmt: skip
+    conversations.record_inbound(inbound, utcnow())
+    next_step = "Write to business@northwindgoods.example for a quote."
+
+    for platform_id in ("s1", "s1", "s2"):  # a redelivery, then a second sales message
+        message = SupportMessage(
+            inbound=inbound.model_copy(update={"platform_message_id": platform_id})
+        )
+        answer_support_message(
+            message, conversations=conversations, decide=lambda text, thread: state,
+            clock=utcnow, replies=lambda platform: sender, sales_next_step=next_step,
+        )  # fmt: skip
+
+    first_text = sender.sent[0][2]
+    assert first_text.startswith(
+        "Business accounts get invoices on 30-day terms [1].\n\n" + next_step
+    )
+    assert first_text.endswith("Sources:\n[1] Business accounts")
+    conversation = conversations.get_conversation("generic:conv-s1")
+    assert conversation is not None and conversation.sales_lead_at is not None
+    marked = conversation.sales_lead_at
+    assert not conversations.mark_sales_lead("generic:conv-s1", utcnow())  # the first one stays
+    again = conversations.get_conversation("generic:conv-s1")
+    assert again is not None and again.sales_lead_at == marked
+    support = {**state, "classification": {"intent": "support"}}
+    [other] = parse_generic(
+        {"message_id": "t1", "conversation_id": "conv-t1", "user": {"id": "u6"}, "text": "reset?"}
+    )
+    conversations.record_inbound(other, utcnow())
+    answer_support_message(
+        SupportMessage(inbound=other), conversations=conversations,
+        decide=lambda text, thread: support, clock=utcnow, replies=lambda platform: sender,
+        sales_next_step=next_step,
+    )  # fmt: skip
+    assert next_step not in sender.sent[-1][2]  # only a sales enquiry gets it
+    plain = conversations.get_conversation("generic:conv-t1")
+    assert plain is not None and plain.sales_lead_at is None
+
+
+def test_the_conversation_pages_show_a_sales_lead(conversations: FirestoreConversations) -> None:
+    [inbound] = parse_generic(
+        {"message_id": "s9", "conversation_id": "conv-s9", "user": {"id": "u9"}, "text": "quote?"}
+    )
+    conversations.record_inbound(inbound, utcnow())
+    assert conversations.mark_sales_lead("generic:conv-s9", utcnow())
+    client = status_client()
+
+    page = client.get("/conversations/generic:conv-s9", headers=BROWSER).get_data(as_text=True)
+    listing = client.get("/conversations", headers=BROWSER).get_data(as_text=True)
+
+    assert "Sales lead since" in page and "sales lead" in listing

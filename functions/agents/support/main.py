@@ -60,5 +60,6 @@ def _answer(delivery: Delivery) -> None:
             svc.settings.model_dump(), svc.settings.support_send_offline_answers
         ),
         articles_url=svc.settings.kb_articles_url,
+        sales_next_step=str(settings.policy.values.get("sales_next_step") or "") or None,
     )
     logger.info("support message %s: %s", delivery.message_id, decision.action)
