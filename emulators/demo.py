@@ -167,9 +167,11 @@ def run_winback_demo(cloud: LocalCloud, timeout_s: float = 120.0) -> bool:
         print("  (it did not reach its approval in time)")
         return False
     estimate = approval.proposal.get("estimate") or {}
+    roi = estimate.get("roi")
+    back = f", each €1 spent brings €{1 + roi:.2f} back" if isinstance(roi, int | float) else ""
     print(
         f"  {approval.proposal.get('action')}; expected net value "
-        f"{estimate.get('net_value_cents', 0) / 100:.2f}, ROI {estimate.get('roi')}"
+        f"€{estimate.get('net_value_cents', 0) / 100:,.2f}{back}"
     )
     print(f"  waiting for a person: {cloud.status_url}/runs/{run_id}/approvals/approve")
     return run.status.value == "waiting"
