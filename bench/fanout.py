@@ -32,7 +32,9 @@ from shared.core.agent_settings import resolve_agent_settings
 from shared.core.messages import AgentTask, RunCommand, RunRequest, TaskResult
 from shared.core.models import Message, RunStatus
 from shared.core.ports import AgentOutcome, StepRecorder
+from shared.email.firestore import FirestoreSuppressions
 from shared.email.smtp import SmtpEmailSender
+from shared.email.unsubscribe import Mailing
 from shared.llm.offline import OfflineLLM
 
 FULL_SIZES = (10, 100, 1000)
@@ -90,6 +92,10 @@ def run_campaign(customers: int, servers: LocalServers, sink: SmtpSink) -> dict[
     source = SampleDataSource(date(2026, 11, 16), customers=SAMPLE_CUSTOMERS)
     llm = OfflineLLM()
     sender = SmtpEmailSender("Shop <shop@example.com>", host=sink.host, port=sink.port)
+    # Who unsubscribed is read from Firestore too (not counted among the store's calls).
+    mailing = Mailing(
+        FirestoreSuppressions(servers.project), b"bench-link-key", "http://127.0.0.1", "Shop"
+    )
 
     def runner(task: AgentTask, on_step: StepRecorder) -> AgentOutcome:
         handler = step_handler(task)
@@ -102,6 +108,7 @@ def run_campaign(customers: int, servers: LocalServers, sink: SmtpSink) -> dict[
             email=lambda: sender,
             clock=_clock,
             on_step=on_step,
+            mailing=lambda: mailing,
         )
         return handler(task, context)
 
