@@ -6,6 +6,7 @@
                                                  approving: subject, exclude (customer ids)
     POST /runs/{run}/retry                       retry a failed run from its failed step
     POST /runs/{run}/cancel                      cancel a running or waiting run
+    POST /runs/{run}/notes                       text: a person's note on the run's timeline
 
 Reading needs the read scope, acting the act scope (with the form's anti-forgery token for a
 signed-in person), both checked by the status page's dispatcher; every action is recorded in
@@ -15,12 +16,14 @@ Form posts answer 303 to the run page; JSON posts answer 202 with what was accep
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import flask
 from pydantic import ValidationError
 
 from shared.app.run_commands import DecisionBody, decide_approval, request_command
+from shared.core.documents import RunEvent
 from shared.core.errors import InvalidRequestError, NotFoundError, UnauthorizedError
 from shared.core.models import ApprovalStatus, utcnow
 from shared.security.tokens import Principal
@@ -31,6 +34,7 @@ from shared.web.router import Routes
 from shared.wiring.services import services
 
 MAX_ACTION_BYTES = 64 * 1024
+MAX_NOTE_CHARS = 2000
 
 routes = Routes()
 
@@ -182,3 +186,28 @@ def retry(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
 def cancel(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
     """Cancel a running or waiting run; tasks not yet started do nothing."""
     return _command(request, as_json, run_id, "cancel")
+
+
+@routes.route("POST", r"/runs/(?P<run_id>[^/]+)/notes")
+def add_note(request: flask.Request, as_json: bool, run_id: str) -> flask.Response:
+    """A person's note on the run's timeline (`text`, 1-2000 characters), by who wrote it;
+    the same note sent twice (a double click) stays one."""
+    principal = _principal(request)
+    text = str(body_fields(request, MAX_ACTION_BYTES).get("text") or "").strip()
+    if not text or len(text) > MAX_NOTE_CHARS:
+        raise InvalidRequestError(f"text: a note is 1 to {MAX_NOTE_CHARS} characters")
+    store = services().store
+    if store.get_run(run_id) is None:
+        raise NotFoundError(f"no run {run_id!r}")
+    digest = hashlib.sha256(f"{principal.name}\0{text}".encode()).hexdigest()[:16]
+    note = RunEvent(
+        event_id=f"note-{digest}",
+        run_id=run_id,
+        type="note",
+        at=utcnow(),
+        message=f"{principal.name}: {text}",
+        data={"by": principal.name, "text": text},
+    )
+    added = store.append_event(note)
+    record_action(principal, "run.note", f"runs/{run_id}", outcome="done" if added else "unchanged")
+    return _after_action(request, as_json, run_id, {"run_id": run_id, "added": added})
