@@ -16,3 +16,9 @@ def test_free_port_can_be_bound() -> None:
 
     assert 1024 <= port <= 65535
     assert bound == port
+
+
+def test_free_port_never_hands_out_the_same_port_twice() -> None:
+    ports = [free_port() for _ in range(200)]
+
+    assert len(set(ports)) == len(ports)
